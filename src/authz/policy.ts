@@ -1,0 +1,138 @@
+import { allow } from 'graphql-shield';
+import type { Policy } from './apply.js';
+import {
+  canReadBilling,
+  canReadCustomers,
+  canReadLicenses,
+  canSeeUser,
+  hasEntitlement,
+  isAuthenticated,
+  isCustomerAdmin,
+  isSelf,
+  isSupportStaff,
+  licenseHasFreeSeat,
+  ownsCustomerOf,
+  seatChange,
+  userHoldsSeat,
+} from './rules.js';
+import { chain, or } from 'graphql-shield';
+import type { BillingAccount, Customer, Invoice, License, Usage } from '../upstream/types.js';
+
+/**
+ * THE authorization policy: who may see which field. This file is the source of truth;
+ * docs/permissions.md is generated from it (`npm run permissions`) and CI fails when the
+ * two disagree. Every field of the schema must be listed: an unlisted field is denied, and
+ * a test fails on it.
+ *
+ * Two layers:
+ * - `visibility`: may this object appear at all? (customer ownership). Enforced on every
+ *   field that returns the type, so another customer's object reads exactly like one that
+ *   does not exist: null, or absent from a list.
+ * - `fields`: may the caller read this field of a visible object? (token permissions,
+ *   license entitlements). A refusal is `null` with FORBIDDEN or LICENSE_REQUIRED at the path.
+ */
+
+const customerOwned = {
+  customer: ownsCustomerOf<Customer>('customer', (c) => c.id),
+  billingAccount: ownsCustomerOf<BillingAccount>('billing account', (a) => a.customerId),
+  invoice: ownsCustomerOf<Invoice>('invoice', (i) => i.customerId),
+  license: ownsCustomerOf<License>('license', (l) => l.customerId),
+  usage: ownsCustomerOf<Usage>('usage report', (u) => u.customerId),
+};
+
+const usageAnalytics = hasEntitlement<Customer>('usage-analytics', (c) => c.id);
+const forecasting = hasEntitlement<Usage>('forecasting', (u) => u.customerId);
+const canSeeEmail = or(isSelf, isCustomerAdmin, isSupportStaff);
+
+export const policy: Policy = {
+  visibility: {
+    Customer: customerOwned.customer,
+    User: canSeeUser,
+    BillingAccount: customerOwned.billingAccount,
+    Invoice: customerOwned.invoice,
+    License: customerOwned.license,
+    Usage: customerOwned.usage,
+  },
+  fields: {
+    Query: {
+      viewer: isAuthenticated,
+      customer: canReadCustomers,
+      invoice: canReadBilling,
+      license: canReadLicenses,
+    },
+    Mutation: {
+      assignLicenseSeat: seatChange(licenseHasFreeSeat),
+      revokeLicenseSeat: seatChange(userHoldsSeat),
+    },
+    // The caller's own token facts and identity; what lies behind user/customer is
+    // governed by the User and Customer rules.
+    Viewer: {
+      subject: allow,
+      clientId: allow,
+      user: allow,
+      customer: allow,
+      permissions: allow,
+      entitlements: allow,
+      isSupportStaff: allow,
+    },
+    Customer: {
+      id: canReadCustomers,
+      name: canReadCustomers,
+      users: canReadCustomers,
+      billingAccount: canReadBilling,
+      invoices: canReadBilling,
+      licenses: canReadLicenses,
+      usage: chain(canReadCustomers, usageAnalytics),
+    },
+    User: {
+      id: or(isSelf, canReadCustomers),
+      name: or(isSelf, canReadCustomers),
+      role: or(isSelf, canReadCustomers),
+      email: canSeeEmail,
+      customer: or(isSelf, canReadCustomers),
+    },
+    BillingAccount: {
+      id: canReadBilling,
+      customer: canReadBilling,
+      currency: canReadBilling,
+      balance: canReadBilling,
+      billingEmail: canReadBilling,
+      paymentTerms: canReadBilling,
+      status: canReadBilling,
+    },
+    Invoice: {
+      id: canReadBilling,
+      number: canReadBilling,
+      customer: canReadBilling,
+      status: canReadBilling,
+      issuedAt: canReadBilling,
+      dueAt: canReadBilling,
+      total: canReadBilling,
+      lines: canReadBilling,
+    },
+    // Reached only through Invoice.lines / Customer.invoices, which are gated above.
+    InvoiceLine: { description: allow, quantity: allow, unitPrice: allow, amount: allow },
+    InvoiceConnection: { edges: allow, pageInfo: allow, totalCount: allow },
+    InvoiceEdge: { node: allow },
+    PageInfo: { hasNextPage: allow, endCursor: allow },
+    Money: { amountMinor: allow, currency: allow, amount: allow },
+    License: {
+      id: canReadLicenses,
+      customer: canReadLicenses,
+      product: canReadLicenses,
+      features: canReadLicenses,
+      seats: canReadLicenses,
+      seatsUsed: canReadLicenses,
+      validFrom: canReadLicenses,
+      validUntil: canReadLicenses,
+      status: canReadLicenses,
+      assignments: canReadLicenses,
+    },
+    Product: { id: allow, name: allow },
+    LicenseAssignment: { user: canReadCustomers, assignedAt: allow },
+    // Reached only through Customer.usage, which needs the usage-analytics entitlement.
+    Usage: { period: allow, activeUsers: allow, apiCalls: allow, storageGb: allow, forecast: forecasting },
+    UsageForecast: { period: allow, apiCalls: allow, confidence: allow },
+    LicenseSeatPayload: { license: allow, user: allow },
+  },
+};

@@ -1,0 +1,125 @@
+import { and, chain, or, rule } from 'graphql-shield';
+import type { RequestContext } from '../context.js';
+import { LicenseRequiredError, NoFreeSeatError, NotAssignedError, NotFoundError } from '../errors.js';
+import type { BusinessIdentity } from '../auth/identity.js';
+
+/**
+ * The building blocks of the policy. Each is a graphql-shield rule with a name that reads
+ * as a sentence in the permissions matrix. Request-level rules are `contextual` (evaluated
+ * once per request); rules about an object are evaluated where the object enters the
+ * response. Rules return synchronously once the data they need is known.
+ */
+
+type Ctx = RequestContext;
+type Args = Record<string, unknown>;
+
+/** Runs `check` on the caller's business identity, synchronously once it is known. */
+function withIdentity<T>(ctx: Ctx, check: (identity: BusinessIdentity) => T): T | Promise<T> {
+  const identity = ctx.identity.resolve();
+  return identity instanceof Promise ? identity.then(check) : check(identity);
+}
+
+/** Every request that reaches execution carries a verified token; this documents it. */
+export const isAuthenticated = rule('authenticated', { cache: 'contextual' })((_p, _a, ctx: Ctx) => ctx.principal !== undefined);
+
+/** The token grants `permission` (scope or permissions claim). */
+export function hasPermission(permission: string) {
+  return rule(`has permission ${permission}`, { cache: 'contextual' })((_p, _a, ctx: Ctx) => ctx.principal.permissions.has(permission));
+}
+
+/** Support staff: `support:read`, read access to every customer, no writes. */
+export const isSupportStaff = rule('is support staff', { cache: 'contextual' })((_p, _a, ctx: Ctx) => ctx.identity.isSupportStaff);
+
+/** The caller is linked to a business user. */
+export const hasBusinessUser = rule('has a business user', { cache: 'contextual' })((_p, _a, ctx: Ctx) =>
+  withIdentity(ctx, (identity) => identity.user !== null),
+);
+
+/** The caller is an admin of their customer. */
+export const isCustomerAdmin = rule('is admin of their customer', { cache: 'contextual' })((_p, _a, ctx: Ctx) =>
+  withIdentity(ctx, (identity) => identity.user?.role === 'admin' && identity.customerId !== null),
+);
+
+/**
+ * The object belongs to the caller's customer, or the caller is support staff. The
+ * customer comes from the upstream record, never from the request.
+ */
+export function ownsCustomerOf<T>(what: string, customerIdOf: (object: T) => string | null) {
+  return rule(`owns the ${what}'s customer, or is support staff`, { cache: 'no_cache' })((object: T, _a, ctx: Ctx) => {
+    if (ctx.identity.isSupportStaff) return true;
+    const customerId = customerIdOf(object);
+    return withIdentity(ctx, (identity) => identity.customerId !== null && identity.customerId === customerId);
+  });
+}
+
+/** A user may be seen by their customer's users, by themself, and by support staff. */
+export const canSeeUser = rule('user is of the caller\'s customer, is the caller, or caller is support staff', { cache: 'no_cache' })(
+  (user: { id: string; customerId?: string | null }, _a, ctx: Ctx) => {
+    if (ctx.identity.isSupportStaff) return true;
+    return withIdentity(ctx, (identity) => identity.user?.id === user.id || (identity.customerId !== null && identity.customerId === user.customerId));
+  },
+);
+
+/** The user is the caller themself. */
+export const isSelf = rule('is the caller themself', { cache: 'no_cache' })((user: { id: string }, _a, ctx: Ctx) =>
+  withIdentity(ctx, (identity) => identity.user !== null && identity.user.id === user.id),
+);
+
+/**
+ * The customer in scope holds an active, unexpired license granting `feature`. For a
+ * customer's own users that is their customer; for support staff the customer they view.
+ */
+export function hasEntitlement<T>(feature: string, customerIdOf: (object: T) => string) {
+  return rule(`customer has entitlement ${feature}`, { cache: (object: T) => customerIdOf(object) })((object: T, _a, ctx: Ctx) => {
+    const granted = ctx.identity.entitlements(customerIdOf(object));
+    const decide = (features: ReadonlySet<string>) => features.has(feature) || new LicenseRequiredError(feature);
+    return granted instanceof Promise ? granted.then(decide) : decide(granted);
+  });
+}
+
+// --- Mutation input rules: they load through the same loaders the resolver then uses. ---
+
+/** `args.licenseId` is a license of the caller's customer; anything else reads as "not found". */
+export const licenseArgIsCallers = rule('license argument belongs to the caller\'s customer', { cache: 'strict' })(
+  async (_p, args: Args, ctx: Ctx) => {
+    const [license, identity] = await Promise.all([ctx.loaders.license.load(String(args.licenseId)), ctx.identity.resolve()]);
+    return (license !== null && identity.customerId !== null && license.customerId === identity.customerId) || new NotFoundError('License');
+  },
+);
+
+/** `args.userId` is a user of the caller's customer; anything else reads as "not found". */
+export const userArgIsCallersCustomer = rule('user argument belongs to the caller\'s customer', { cache: 'strict' })(
+  async (_p, args: Args, ctx: Ctx) => {
+    const [user, identity] = await Promise.all([ctx.loaders.user.load(String(args.userId)), ctx.identity.resolve()]);
+    return (user !== null && identity.customerId !== null && user.customerId === identity.customerId) || new NotFoundError('User');
+  },
+);
+
+/** The license has a free seat (the upstream re-checks atomically when writing). */
+export const licenseHasFreeSeat = rule('license has a free seat', { cache: 'strict' })(async (_p, args: Args, ctx: Ctx) => {
+  const licenseId = String(args.licenseId);
+  const [license, assignments] = await Promise.all([ctx.loaders.license.load(licenseId), ctx.loaders.assignmentsByLicense.load(licenseId)]);
+  if (license === null) return new NotFoundError('License');
+  return assignments.length < license.seats || new NoFreeSeatError();
+});
+
+/** The user currently holds a seat on the license. */
+export const userHoldsSeat = rule('user holds a seat on the license', { cache: 'strict' })(async (_p, args: Args, ctx: Ctx) => {
+  const assignments = await ctx.loaders.assignmentsByLicense.load(String(args.licenseId));
+  return assignments.some((a) => a.userId === args.userId) || new NotAssignedError();
+});
+
+// --- Composites used across the policy. ---
+
+/** `read:customers`, or support staff. */
+export const canReadCustomers = or(hasPermission('read:customers'), isSupportStaff);
+/** `read:billing`, or support staff. */
+export const canReadBilling = or(hasPermission('read:billing'), isSupportStaff);
+/** `read:licenses`, or support staff. */
+export const canReadLicenses = or(hasPermission('read:licenses'), isSupportStaff);
+/** `manage:licenses` as an admin of a customer (support staff never qualify: no customer). */
+export const canManageLicenses = and(hasPermission('manage:licenses'), isCustomerAdmin);
+/** Mutation guard for seat changes, cheapest checks first. */
+export function seatChange(...extra: Parameters<typeof chain>) {
+  return chain(canManageLicenses, licenseArgIsCallers, userArgIsCallersCustomer, ...extra);
+}

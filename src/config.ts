@@ -1,0 +1,182 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads `process.env`. Everything is validated at start-up and every
+ * problem is reported at once, so an operator fixes a deployment in one round trip.
+ */
+
+const JWS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'must be an integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const url = z
+  .string()
+  .trim()
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'must be an http(s) URL');
+
+const list = z
+  .string()
+  .transform((value) => value.split(/[\s,]+/).filter(Boolean));
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().trim().min(1).optional(),
+  PORT: int(0, 65535).default(4000),
+  GRAPHQL_PATH: z.string().regex(/^\/[\w\-/]*$/, 'must be a path starting with /').default('/graphql'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+
+  AUTH_ISSUER: z.string().trim().min(1).optional(),
+  AUTH_AUDIENCE: z.string().trim().min(1).optional(),
+  AUTH_JWKS_URL: url.optional(),
+  AUTH_ALGORITHMS: list.pipe(z.array(z.enum(JWS_ALGORITHMS)).min(1)).default(['RS256']),
+  AUTH_CLOCK_TOLERANCE_SECONDS: int(0, 300).default(5),
+  AUTH_REQUIRE_AT_JWT: bool.default(false),
+  AUTH_USER_ID_CLAIM: z.string().trim().min(1).default('https://bff.example.com/user_id'),
+  AUTH_CUSTOMER_ID_CLAIM: z.string().trim().min(1).default('https://bff.example.com/customer_id'),
+  AUTH_TOKEN_CACHE_SIZE: int(0, 1_000_000).default(10_000),
+  AUTH_TOKEN_CACHE_TTL_SECONDS: int(0, 3600).default(60),
+  AUTH_JWKS_COOLDOWN_SECONDS: int(0, 3600).default(30),
+  AUTH_JWKS_TIMEOUT_MS: int(100, 60_000).default(5000),
+
+  CUSTOMERS_API_URL: url.optional(),
+  BILLING_API_URL: url.optional(),
+  LICENSES_API_URL: url.optional(),
+  UPSTREAM_TIMEOUT_MS: int(50, 120_000).default(5000),
+  UPSTREAM_MAX_CONNECTIONS: int(1, 10_000).default(64),
+
+  MAX_PAGE_SIZE: int(1, 500).default(100),
+  BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(100 * 1024),
+  CORS_ORIGINS: list.default([]),
+
+  DEMO_SCALE: int(1, 1000).default(1),
+  DEMO_LATENCY_MS: int(0, 10_000).default(0),
+});
+
+type Env = z.infer<typeof EnvSchema>;
+
+/** Where the BFF finds the token issuer. `demo` means the built-in development issuer. */
+export type AuthConfig =
+  | { readonly mode: 'demo' }
+  | { readonly mode: 'remote'; readonly issuer: string; readonly audience: string; readonly jwksUrl: string };
+
+/** Where the three upstream APIs live. `demo` starts the built-in demo services. */
+export type UpstreamConfig =
+  | { readonly mode: 'demo'; readonly scale: number; readonly latencyMs: number }
+  | { readonly mode: 'remote'; readonly customers: string; readonly billing: string; readonly licenses: string };
+
+export interface Config {
+  readonly env: Env['NODE_ENV'];
+  readonly production: boolean;
+  readonly host: string;
+  readonly port: number;
+  readonly graphqlPath: string;
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly auth: AuthConfig & {
+    readonly algorithms: readonly string[];
+    readonly clockToleranceSeconds: number;
+    readonly requireAtJwt: boolean;
+    readonly userIdClaim: string;
+    readonly customerIdClaim: string;
+    readonly tokenCacheSize: number;
+    readonly tokenCacheTtlSeconds: number;
+    readonly jwksCooldownSeconds: number;
+    readonly jwksTimeoutMs: number;
+  };
+  readonly upstream: UpstreamConfig & { readonly timeoutMs: number; readonly maxConnections: number };
+  readonly maxPageSize: number;
+  readonly bodyLimitBytes: number;
+  readonly corsOrigins: readonly string[];
+}
+
+/** Thrown with every configuration problem found, one per line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses and validates the environment; throws a `ConfigError` listing every problem. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, as in most .env tooling.
+  const raw = Object.fromEntries(
+    Object.keys(EnvSchema.shape).flatMap((key) => {
+      const value = source[key];
+      return value === undefined || value.trim() === '' ? [] : [[key, value]];
+    }),
+  );
+  const parsed = EnvSchema.safeParse(raw);
+  const problems: string[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0] ?? '');
+        const shown = source[key] === undefined ? '' : ` (got ${JSON.stringify(source[key])})`;
+        return `${key}: ${issue.message}${shown}`;
+      });
+  // Cross-variable rules are checked on presence, so they are reported with the rest.
+  const production = (raw.NODE_ENV ?? 'development') === 'production';
+  problems.push(
+    ...allOrNone(raw, ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URL'], production, 'the demo issuer is never used there', 'the demo issuer'),
+    ...allOrNone(raw, ['CUSTOMERS_API_URL', 'BILLING_API_URL', 'LICENSES_API_URL'], production, 'demo services never start there', 'the demo services'),
+  );
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const env = parsed.data;
+  const authSet = env.AUTH_ISSUER !== undefined;
+  const upstreamSet = env.CUSTOMERS_API_URL !== undefined;
+
+  const auth: AuthConfig =
+    authSet
+      ? { mode: 'remote', issuer: env.AUTH_ISSUER!, audience: env.AUTH_AUDIENCE!, jwksUrl: env.AUTH_JWKS_URL! }
+      : { mode: 'demo' };
+  const upstream: UpstreamConfig =
+    upstreamSet
+      ? { mode: 'remote', customers: trimSlash(env.CUSTOMERS_API_URL!), billing: trimSlash(env.BILLING_API_URL!), licenses: trimSlash(env.LICENSES_API_URL!) }
+      : { mode: 'demo', scale: env.DEMO_SCALE, latencyMs: env.DEMO_LATENCY_MS };
+
+  return {
+    env: env.NODE_ENV,
+    production,
+    host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
+    port: env.PORT,
+    graphqlPath: env.GRAPHQL_PATH,
+    logLevel: env.LOG_LEVEL,
+    auth: {
+      ...auth,
+      algorithms: env.AUTH_ALGORITHMS,
+      clockToleranceSeconds: env.AUTH_CLOCK_TOLERANCE_SECONDS,
+      requireAtJwt: env.AUTH_REQUIRE_AT_JWT,
+      userIdClaim: env.AUTH_USER_ID_CLAIM,
+      customerIdClaim: env.AUTH_CUSTOMER_ID_CLAIM,
+      tokenCacheSize: env.AUTH_TOKEN_CACHE_SIZE,
+      tokenCacheTtlSeconds: env.AUTH_TOKEN_CACHE_TTL_SECONDS,
+      jwksCooldownSeconds: env.AUTH_JWKS_COOLDOWN_SECONDS,
+      jwksTimeoutMs: env.AUTH_JWKS_TIMEOUT_MS,
+    },
+    upstream: { ...upstream, timeoutMs: env.UPSTREAM_TIMEOUT_MS, maxConnections: env.UPSTREAM_MAX_CONNECTIONS },
+    maxPageSize: env.MAX_PAGE_SIZE,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    corsOrigins: env.CORS_ORIGINS,
+  };
+}
+
+/** Variables that only make sense together: all set, or (outside production) none. */
+function allOrNone(raw: Record<string, string>, keys: readonly string[], production: boolean, productionWhy: string, fallback: string): string[] {
+  const missing = keys.filter((key) => raw[key] === undefined);
+  if (missing.length === 0 || (!production && missing.length === keys.length)) return [];
+  const why = production ? `required in production (${productionWhy})` : `set ${keys.join(', ')} together, or none for ${fallback}`;
+  return missing.map((key) => `${key}: ${why}`);
+}
+
+function trimSlash(value: string): string {
+  return value.replace(/\/+$/, '');
+}

@@ -1,0 +1,467 @@
+/**
+ * A deliberately tiny JSON-over-HTTP server for the demo upstreams: a route table, body
+ * parsing, request counting and fault injection. The counting and faults exist so tests can
+ * prove the BFF batches its upstream calls and survives misbehaving upstreams.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { UpstreamError } from '../upstream/types.js';
+
+export type Fault =
+  | { kind: 'status'; status: number; times?: number; match?: string }
+  | { kind: 'hang'; times?: number; match?: string }
+  | { kind: 'malformed'; times?: number; match?: string }
+  | { kind: 'huge'; bytes: number; times?: number; match?: string }
+  | { kind: 'redirect'; location: string; times?: number; match?: string };
+
+export interface FaultController {
+  /** Fixed delay added to every counted request. */
+  latencyMs: number;
+  set(fault: Fault | null): void;
+  readonly current: Fault | null;
+}
+
+export interface ServiceStats {
+  total: number;
+  byOperation: Record<string, number>;
+  reset(): void;
+}
+
+export interface DemoService {
+  readonly name: string;
+  /** Base URL without trailing slash, e.g. http://127.0.0.1:43123 */
+  readonly url: string;
+  readonly stats: ServiceStats;
+  readonly faults: FaultController;
+  close(): Promise<void>;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RouteRequest {
+  readonly params: Readonly<Record<string, string>>;
+  /** Parsed JSON body; undefined when the request had none. */
+  readonly body: unknown;
+}
+
+export interface RouteResponse {
+  readonly status: number;
+  readonly body?: unknown;
+}
+
+/** Handlers are synchronous on purpose: check-then-write sequences stay atomic. */
+export type RouteHandler = (request: RouteRequest) => RouteResponse;
+
+export interface Route {
+  readonly method: HttpMethod;
+  /** Path pattern with `{param}` segments, e.g. /licenses/{licenseId}/assignments */
+  readonly path: string;
+  readonly handler: RouteHandler;
+}
+
+export interface ListenOptions {
+  host?: string;
+  port?: number;
+}
+
+export interface JsonServiceOptions extends ListenOptions {
+  name: string;
+  routes: readonly Route[];
+}
+
+/** An error a handler throws to answer with `{code, message}` and the given status. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_LIST_LENGTH = 5000;
+
+/** A 400 BAD_REQUEST error. */
+export function badRequest(message: string): HttpError {
+  return new HttpError(400, 'BAD_REQUEST', message);
+}
+
+/** The value as a plain object, or a 400 naming it `what`. */
+export function objectBody(body: unknown, what = 'body'): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest(`${what} must be a JSON object`);
+  }
+  return body as Record<string, unknown>;
+}
+
+/** `body[field]` as a de-duplicated list of at most 5000 strings, or a 400. */
+export function stringListField(body: unknown, field: string): string[] {
+  const value = objectBody(body)[field];
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw badRequest(`${field} must be an array of strings`);
+  }
+  if (value.length > MAX_LIST_LENGTH) {
+    throw badRequest(`${field} must not have more than ${MAX_LIST_LENGTH} entries`);
+  }
+  return [...new Set(value as string[])];
+}
+
+interface CompiledRoute {
+  readonly route: Route;
+  readonly segments: readonly string[];
+  readonly operation: string;
+}
+
+interface RouteMatch {
+  readonly compiled: CompiledRoute;
+  readonly params: Record<string, string>;
+}
+
+class Stats implements ServiceStats {
+  total = 0;
+  byOperation: Record<string, number> = {};
+
+  reset(): void {
+    this.total = 0;
+    this.byOperation = {};
+  }
+
+  count(operation: string | undefined): void {
+    this.total++;
+    if (operation !== undefined) this.byOperation[operation] = (this.byOperation[operation] ?? 0) + 1;
+  }
+}
+
+class Faults implements FaultController {
+  latencyMs = 0;
+  #current: Fault | null = null;
+  #remaining: number | undefined;
+
+  get current(): Fault | null {
+    return this.#current;
+  }
+
+  set(fault: Fault | null): void {
+    this.#current = fault;
+    this.#remaining = fault?.times;
+  }
+
+  /** The fault to apply to this request, consuming one of its `times`. */
+  take(requestLine: string): Fault | null {
+    const fault = this.#current;
+    if (!fault || (fault.match !== undefined && !requestLine.includes(fault.match))) return null;
+    if (this.#remaining !== undefined) {
+      this.#remaining--;
+      if (this.#remaining <= 0) this.set(null);
+    }
+    return fault;
+  }
+}
+
+/** Starts a JSON service on host:port (port 0 = any free port) serving the given routes. */
+export async function startJsonService(options: JsonServiceOptions): Promise<DemoService> {
+  const { name, host = '127.0.0.1', port = 0 } = options;
+  const routes = options.routes.map(compileRoute);
+  const stats = new Stats();
+  const faults = new Faults();
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent && !res.destroyed) {
+        sendJson(res, 500, errorBody('INTERNAL', error instanceof Error ? error.message : String(error)));
+      } else {
+        res.destroy();
+      }
+    });
+  });
+  // Longer than typical client pools' idle timeout, so the client, not us, retires sockets.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const demo = path === '/_demo' || path.startsWith('/_demo/');
+    const match = demo ? undefined : matchRoute(routes, method, path);
+    if (!demo) stats.count(match?.compiled.operation);
+
+    const raw = await readBody(req);
+    if (raw === 'too-large') {
+      sendJson(res, 413, errorBody('PAYLOAD_TOO_LARGE', `body exceeds ${MAX_BODY_BYTES} bytes`));
+      return;
+    }
+    let body: unknown;
+    try {
+      body = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
+    } catch {
+      sendJson(res, 400, errorBody('INVALID_JSON', 'body is not valid JSON'));
+      return;
+    }
+
+    if (demo) {
+      respond(res, () => handleDemo(method, path, body));
+      return;
+    }
+    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    if (closed) return;
+    const fault = faults.take(`${method} ${path}`);
+    if (fault) {
+      await applyFault(res, fault);
+      return;
+    }
+    if (!match) {
+      sendJson(res, 404, errorBody('NOT_FOUND', `no route for ${method} ${path}`));
+      return;
+    }
+    respond(res, () => match.compiled.route.handler({ params: match.params, body }));
+  }
+
+  function handleDemo(method: string, path: string, body: unknown): RouteResponse {
+    if (method === 'GET' && path === '/_demo/stats') {
+      return { status: 200, body: { total: stats.total, byOperation: stats.byOperation } };
+    }
+    if (method === 'POST' && path === '/_demo/stats/reset') {
+      stats.reset();
+      return { status: 204 };
+    }
+    if (method === 'PUT' && path === '/_demo/faults') {
+      faults.set(parseFault(body ?? null));
+      return { status: 204 };
+    }
+    throw new HttpError(404, 'NOT_FOUND', `no route for ${method} ${path}`);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error(`${name}: unexpected server address`);
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+  return {
+    name,
+    url,
+    stats,
+    faults,
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Hung and keep-alive connections would otherwise keep close() waiting forever.
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function compileRoute(route: Route): CompiledRoute {
+  return { route, segments: route.path.split('/'), operation: `${route.method} ${route.path}` };
+}
+
+function matchRoute(routes: readonly CompiledRoute[], method: string, path: string): RouteMatch | undefined {
+  const parts = path.split('/');
+  for (const compiled of routes) {
+    if (compiled.route.method !== method || compiled.segments.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    let matched = true;
+    for (let i = 0; i < parts.length && matched; i++) {
+      const pattern = compiled.segments[i] ?? '';
+      const part = parts[i] ?? '';
+      if (pattern.startsWith('{') && pattern.endsWith('}')) {
+        const value = safeDecode(part);
+        if (value === undefined || value === '') matched = false;
+        else params[pattern.slice(1, -1)] = value;
+      } else if (pattern !== part) {
+        matched = false;
+      }
+    }
+    if (matched) return { compiled, params };
+  }
+  return undefined;
+}
+
+function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    let settled = false;
+    req.on('data', (chunk: Buffer) => {
+      // Keep draining past the limit: answering mid-upload makes clients see a reset
+      // instead of the 413.
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        tooLarge = true;
+        chunks.length = 0;
+      }
+      if (!tooLarge) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      settled = true;
+      resolve(tooLarge ? 'too-large' : Buffer.concat(chunks));
+    });
+    req.on('error', (error) => {
+      if (!settled) reject(error);
+      settled = true;
+    });
+    req.on('close', () => {
+      if (!settled) reject(new Error('request aborted'));
+      settled = true;
+    });
+  });
+}
+
+function respond(res: ServerResponse, run: () => RouteResponse): void {
+  let response: RouteResponse;
+  try {
+    response = run();
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    response = { status: error.status, body: errorBody(error.code, error.message) };
+  }
+  sendJson(res, response.status, response.body);
+}
+
+function errorBody(code: string, message: string): UpstreamError {
+  return { code, message };
+}
+
+function sendJson(res: ServerResponse, status: number, body?: unknown): void {
+  if (res.destroyed) return;
+  if (body === undefined || status === 204 || status === 304) {
+    res.writeHead(status);
+    res.end();
+    return;
+  }
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+  });
+  res.end(payload);
+}
+
+async function applyFault(res: ServerResponse, fault: Fault): Promise<void> {
+  switch (fault.kind) {
+    case 'status':
+      sendJson(res, fault.status, errorBody('INJECTED', `injected fault: status ${fault.status}`));
+      return;
+    case 'hang':
+      // Never answer; close() tears the socket down.
+      return;
+    case 'malformed':
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      res.end('{"items": [');
+      return;
+    case 'redirect':
+      res.writeHead(302, { location: fault.location, 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(errorBody('INJECTED', `injected fault: redirect to ${fault.location}`)));
+      return;
+    case 'huge':
+      await writeHugeBody(res, fault.bytes);
+      return;
+  }
+}
+
+const HUGE_PREFIX = '{"items":[';
+const HUGE_UNIT = '{"id":"huge","padding":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"},';
+const HUGE_BLOCK = Buffer.from(HUGE_UNIT.repeat(Math.ceil(65_536 / HUGE_UNIT.length)));
+
+/** Streams exactly `bytes` bytes of a never-finished JSON array, chunked, honouring backpressure. */
+async function writeHugeBody(res: ServerResponse, bytes: number): Promise<void> {
+  // No content-length: the client must enforce its own limit while streaming.
+  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+  let remaining = bytes;
+  const prefix = Buffer.from(HUGE_PREFIX).subarray(0, remaining);
+  res.write(prefix);
+  remaining -= prefix.length;
+  while (remaining > 0 && !res.destroyed) {
+    const chunk = HUGE_BLOCK.subarray(0, Math.min(remaining, HUGE_BLOCK.length));
+    remaining -= chunk.length;
+    if (!res.write(chunk)) {
+      const open = await new Promise<boolean>((resolve) => {
+        const onDrain = (): void => {
+          res.off('close', onClose);
+          resolve(true);
+        };
+        const onClose = (): void => {
+          res.off('drain', onDrain);
+          resolve(false);
+        };
+        res.once('drain', onDrain);
+        res.once('close', onClose);
+      });
+      if (!open) return;
+    }
+  }
+  res.end();
+}
+
+/** Validates a fault sent to PUT /_demo/faults. */
+export function parseFault(value: unknown): Fault | null {
+  if (value === null) return null;
+  const body = objectBody(value);
+  const times = body['times'];
+  const match = body['match'];
+  if (times !== undefined && !(Number.isInteger(times) && (times as number) >= 1)) {
+    throw badRequest('times must be an integer >= 1');
+  }
+  if (match !== undefined && typeof match !== 'string') throw badRequest('match must be a string');
+  const common = {
+    ...(times === undefined ? {} : { times: times as number }),
+    ...(match === undefined ? {} : { match: match as string }),
+  };
+  switch (body['kind']) {
+    case 'status': {
+      const status = body['status'];
+      if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) {
+        throw badRequest('status must be an HTTP status code');
+      }
+      return { kind: 'status', status: status as number, ...common };
+    }
+    case 'hang':
+      return { kind: 'hang', ...common };
+    case 'malformed':
+      return { kind: 'malformed', ...common };
+    case 'huge': {
+      const bytes = body['bytes'];
+      if (!Number.isInteger(bytes) || (bytes as number) < 1) throw badRequest('bytes must be an integer >= 1');
+      return { kind: 'huge', bytes: bytes as number, ...common };
+    }
+    case 'redirect': {
+      const location = body['location'];
+      if (typeof location !== 'string' || location === '') throw badRequest('location must be a non-empty string');
+      return { kind: 'redirect', location, ...common };
+    }
+    default:
+      throw badRequest('kind must be one of status, hang, malformed, huge, redirect');
+  }
+}

@@ -1,0 +1,130 @@
+import { GraphQLError, type GraphQLErrorOptions } from 'graphql';
+
+/**
+ * The closed set of error codes a client can receive in `extensions.code`.
+ * SPAs switch on these; adding one is an API change.
+ */
+export const ErrorCode = {
+  /** No token, or a token that failed verification. HTTP 401, whole request. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** The token is valid but its permissions do not cover this field. */
+  FORBIDDEN: 'FORBIDDEN',
+  /** The caller's customer holds no active license granting `extensions.feature`. */
+  LICENSE_REQUIRED: 'LICENSE_REQUIRED',
+  /** A mutation referenced a record that does not exist or is not the caller's to see. */
+  NOT_FOUND: 'NOT_FOUND',
+  /** A seat assignment was refused because every seat of the license is taken. */
+  NO_FREE_SEAT: 'NO_FREE_SEAT',
+  /** The user already holds a seat on that license. */
+  ALREADY_ASSIGNED: 'ALREADY_ASSIGNED',
+  /** The user holds no seat on that license. */
+  NOT_ASSIGNED: 'NOT_ASSIGNED',
+  /** Arguments are well-typed but unacceptable (e.g. a page size out of range). */
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /** An upstream API failed or timed out; the rest of the response is intact. */
+  UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
+  /** The token issuer's keys could not be fetched: the request cannot be authenticated now. */
+  AUTH_UNAVAILABLE: 'AUTH_UNAVAILABLE',
+  /** The query text is not valid GraphQL (set by Apollo Server). */
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
+  /** The query does not validate against the schema or a query limit (set by Apollo Server). */
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  /** The HTTP request is not a GraphQL request we accept (set by Apollo Server). */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** Operation name does not match an operation in the document (set by Apollo Server). */
+  OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+  /** A bug on our side. The message is generic; details are only in the server log. */
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const CODES = new Set<string>(Object.values(ErrorCode));
+
+/** True when `code` belongs to the closed set above. */
+export function isKnownErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && CODES.has(code);
+}
+
+/** Base class: every error this BFF raises on purpose carries one code from the set. */
+export class BffError extends GraphQLError {
+  constructor(message: string, code: ErrorCode, extensions: Record<string, unknown> = {}, options: GraphQLErrorOptions = {}) {
+    super(message, { ...options, extensions: { ...extensions, ...options.extensions, code } });
+    this.name = new.target.name;
+  }
+}
+
+/** The request carries no valid access token. */
+export class UnauthenticatedError extends BffError {
+  constructor(message = 'A valid access token is required.') {
+    super(message, ErrorCode.UNAUTHENTICATED, {
+      http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) },
+    });
+  }
+}
+
+/** The identity provider's keys are unreachable; retrying later may succeed. */
+export class AuthUnavailableError extends BffError {
+  constructor() {
+    super('Access tokens cannot be verified right now. Try again shortly.', ErrorCode.AUTH_UNAVAILABLE, {
+      http: { status: 503, headers: new Map([['retry-after', '5']]) },
+    });
+  }
+}
+
+/** The caller may not see this field. */
+export class ForbiddenError extends BffError {
+  constructor(message = 'You are not allowed to access this field.') {
+    super(message, ErrorCode.FORBIDDEN);
+  }
+}
+
+/** The caller's customer lacks the license feature needed for this field. */
+export class LicenseRequiredError extends BffError {
+  constructor(readonly feature: string) {
+    super(`This field requires an active license with the "${feature}" feature.`, ErrorCode.LICENSE_REQUIRED, {
+      feature,
+    });
+  }
+}
+
+/** A referenced record does not exist for this caller (foreign records look the same). */
+export class NotFoundError extends BffError {
+  constructor(what: string) {
+    super(`${what} not found.`, ErrorCode.NOT_FOUND);
+  }
+}
+
+/** The license has no free seat. */
+export class NoFreeSeatError extends BffError {
+  constructor() {
+    super('Every seat of this license is assigned.', ErrorCode.NO_FREE_SEAT);
+  }
+}
+
+/** The user already holds a seat on the license. */
+export class AlreadyAssignedError extends BffError {
+  constructor() {
+    super('The user already holds a seat on this license.', ErrorCode.ALREADY_ASSIGNED);
+  }
+}
+
+/** The user holds no seat on the license. */
+export class NotAssignedError extends BffError {
+  constructor() {
+    super('The user holds no seat on this license.', ErrorCode.NOT_ASSIGNED);
+  }
+}
+
+/** Well-typed but unacceptable input. */
+export class BadUserInputError extends BffError {
+  constructor(message: string) {
+    super(message, ErrorCode.BAD_USER_INPUT);
+  }
+}
+
+/** An upstream API failed; the message names the service, never its response body. */
+export class UpstreamUnavailableError extends BffError {
+  constructor(readonly service: string, options: GraphQLErrorOptions = {}) {
+    super(`The ${service} service is unavailable.`, ErrorCode.UPSTREAM_UNAVAILABLE, { service }, options);
+  }
+}

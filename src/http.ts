@@ -1,0 +1,135 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { Logger } from './log.js';
+
+/** How the HTTP front door behaves. */
+export interface HttpOptions<C extends BaseContext> {
+  readonly apollo: ApolloServer<C>;
+  readonly graphqlPath: string;
+  readonly bodyLimitBytes: number;
+  /** Origins allowed by CORS; `*` allows any. Empty: same-origin only. */
+  readonly corsOrigins: readonly string[];
+  readonly context: (req: IncomingMessage) => Promise<C>;
+  /** `/readyz`: true while the instance should receive traffic. */
+  readonly isReady: () => boolean;
+  readonly log: Logger;
+}
+
+/**
+ * The HTTP server: GraphQL at one path, liveness and readiness probes, CORS, a body limit.
+ * Written on node:http (no framework) so nothing runs per request that we did not choose.
+ * Never listens by itself: callers (main, tests) decide where.
+ */
+export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>): Server {
+  const { apollo, graphqlPath, log } = options;
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log.error('http.unhandled', { error: describe(error) });
+      if (!res.headersSent) sendJson(res, 500, graphqlError('Internal server error.', 'INTERNAL_SERVER_ERROR'));
+      else res.destroy();
+    });
+  });
+  // Behind a load balancer idle connections must outlive the balancer's own timeout.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 30_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') return options.isReady() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'draining' });
+    if (url.pathname !== graphqlPath) return sendJson(res, 404, graphqlError('Not found.', 'BAD_REQUEST'));
+
+    if (!applyCors(req, res, options.corsOrigins)) return sendJson(res, 403, graphqlError('Origin not allowed.', 'BAD_REQUEST'));
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204).end();
+      return;
+    }
+
+    let body: unknown;
+    if (req.method === 'POST') {
+      const raw = await readBody(req, options.bodyLimitBytes);
+      if (raw === null) return sendJson(res, 413, graphqlError('Request body too large.', 'BAD_REQUEST'), { connection: 'close' });
+      if (/^application\/(graphql-response\+)?json\b/i.test(req.headers['content-type'] ?? '')) {
+        try {
+          body = raw.length === 0 ? undefined : JSON.parse(raw);
+        } catch {
+          return sendJson(res, 400, graphqlError('Request body is not valid JSON.', 'BAD_REQUEST'));
+        }
+      }
+    }
+
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+      context: () => options.context(req),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  return server;
+}
+
+/** Sets CORS headers; false when the request comes from an origin that is not allowed. */
+function applyCors(req: IncomingMessage, res: ServerResponse, allowed: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  const host = req.headers.host;
+  // Same-origin requests (e.g. Apollo Sandbox served from this server) need no CORS grant.
+  if (host !== undefined && (origin === `http://${host}` || origin === `https://${host}`)) return true;
+  if (!allowed.includes('*') && !allowed.includes(origin)) return false;
+  res.setHeader('access-control-allow-origin', origin);
+  res.setHeader('vary', 'Origin');
+  res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+  res.setHeader('access-control-allow-headers', 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name');
+  res.setHeader('access-control-max-age', '600');
+  return true;
+}
+
+/** Reads the body as UTF-8, or null once it exceeds `limit` bytes (the rest is not buffered). */
+function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      resolve(null);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
+}
+
+function graphqlError(message: string, code: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

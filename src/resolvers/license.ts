@@ -1,0 +1,52 @@
+import type {
+  LicenseAssignmentResolvers,
+  LicenseResolvers,
+  LicenseSeatPayloadResolvers,
+  ProductResolvers,
+  UsageForecastResolvers,
+  UsageResolvers,
+} from '../__generated__/resolvers-types.js';
+import { licenseStatus } from '../auth/identity.js';
+import { required } from './billing.js';
+
+export const License: LicenseResolvers = {
+  id: (l) => l.id,
+  customer: (l, _a, ctx) => required(ctx.loaders.customer.load(l.customerId), 'Customer'),
+  product: (l) => ({ id: l.productId, name: l.productName }),
+  features: (l) => l.features,
+  seats: (l) => l.seats,
+  seatsUsed: async (l, _a, ctx) => (await ctx.loaders.assignmentsByLicense.load(l.id)).length,
+  validFrom: (l) => l.validFrom,
+  validUntil: (l) => l.validUntil,
+  status: (l, _a, ctx) => licenseStatus(l, ctx.now()),
+  assignments: (l, _a, ctx) => ctx.loaders.assignmentsByLicense.load(l.id),
+};
+
+export const LicenseAssignment: LicenseAssignmentResolvers = {
+  user: (a, _x, ctx) => ctx.loaders.user.load(a.userId),
+  assignedAt: (a) => a.assignedAt,
+};
+
+export const Product: ProductResolvers = {
+  id: (p) => p.id,
+  name: (p) => p.name,
+};
+
+export const Usage: UsageResolvers = {
+  period: (u) => u.period,
+  activeUsers: (u) => u.activeUsers,
+  apiCalls: (u) => u.apiCalls,
+  storageGb: (u) => u.storageGb,
+  forecast: (u) => u.forecast,
+};
+
+export const UsageForecast: UsageForecastResolvers = {
+  period: (f) => f.period,
+  apiCalls: (f) => f.apiCalls,
+  confidence: (f) => f.confidence,
+};
+
+export const LicenseSeatPayload: LicenseSeatPayloadResolvers = {
+  license: (p, _a, ctx) => required(ctx.loaders.license.load(p.licenseId), 'License'),
+  user: (p, _a, ctx) => required(ctx.loaders.user.load(p.userId), 'User'),
+};

@@ -1,0 +1,30 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { GraphQLSchema } from 'graphql';
+import { applyPolicy, type ApplyOptions } from './authz/apply.js';
+import { policy } from './authz/policy.js';
+import type { RequestContext } from './context.js';
+import { resolvers } from './resolvers/index.js';
+
+/** Directory of the SDL files, one per domain. */
+export const SCHEMA_DIR = fileURLToPath(new URL('../schema/', import.meta.url));
+
+/** The SDL of every file in schema/, in a stable order. */
+export function loadTypeDefs(dir: string = SCHEMA_DIR): string[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.graphql'))
+    .sort()
+    .map((file) => readFileSync(join(dir, file), 'utf8'));
+}
+
+/** The schema with its resolvers and no authorization: the base the policy is applied to. */
+export function createSchema(): GraphQLSchema {
+  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
+}
+
+/** The schema as shipped: resolvers wrapped by the authorization policy (deny by default). */
+export function createAuthorizedSchema(options: ApplyOptions<RequestContext> = {}): GraphQLSchema {
+  return applyPolicy(createSchema(), policy, options);
+}

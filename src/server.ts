@@ -1,0 +1,178 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { readBearer } from './auth/bearer.js';
+import { Identity } from './auth/identity.js';
+import type { TokenVerifier } from './auth/verifier.js';
+import type { Denial } from './authz/apply.js';
+import { RuleCache } from './authz/engine.js';
+import type { Config } from './config.js';
+import type { RequestContext } from './context.js';
+import { ErrorCode, isKnownErrorCode, UnauthenticatedError } from './errors.js';
+import { createHttpServer } from './http.js';
+import type { Logger } from './log.js';
+import { createAuthorizedSchema } from './schema.js';
+import type { Upstreams } from './upstream/index.js';
+import { createLoaders } from './upstream/loaders.js';
+
+/** What the BFF is built from; `main.ts` assembles it from configuration, tests by hand. */
+export interface BffDependencies {
+  readonly config: Pick<Config, 'production' | 'graphqlPath' | 'bodyLimitBytes' | 'corsOrigins' | 'maxPageSize'>;
+  readonly verifier: TokenVerifier;
+  readonly upstreams: Upstreams;
+  readonly log: Logger;
+  /** Development only: a token pre-filled in Apollo Sandbox's Authorization header. */
+  readonly sandboxToken?: string;
+  /** Clock for license validity; tests freeze it. */
+  readonly now?: () => number;
+}
+
+/** A built BFF: an Apollo server behind an HTTP server that is not listening yet. */
+export interface Bff {
+  readonly apollo: ApolloServer<RequestContext>;
+  readonly httpServer: Server;
+  readonly schema: GraphQLSchema;
+  /** Starts Apollo and listens; resolves to the GraphQL URL. */
+  listen(port: number, host?: string): Promise<string>;
+  /** Readiness turns false first, then in-flight requests finish and the server closes. */
+  stop(): Promise<void>;
+}
+
+const SANDBOX_DOCUMENT = `# Welcome! The Authorization header below holds a demo token for alice (Acme Corp admin).
+# Get tokens for other personas with: npm run token -- <alice|bob|carol|mallory|dave|frank>
+query WhoAmI {
+  viewer {
+    subject
+    permissions
+    entitlements
+    user { name role }
+    customer {
+      name
+      invoices(first: 3) { totalCount edges { node { number status total { amount currency } } } }
+      licenses { product { name } status seats seatsUsed }
+    }
+  }
+}
+`;
+
+/** Builds the BFF without listening (tests start it on port 0). */
+export function createBff(deps: BffDependencies): Bff {
+  const { config, verifier, upstreams, log } = deps;
+  const now = deps.now ?? Date.now;
+  let ready = false;
+
+  const onDenial = (ctx: RequestContext, denial: Denial) => {
+    // The decision log: who, which customer, which app, where, which rule, why. Never the token.
+    log.info('authz.denied', {
+      subject: ctx.principal.subject,
+      customerId: ctx.identity.known?.customerId ?? null,
+      clientId: ctx.principal.clientId,
+      path: denial.path,
+      field: denial.field,
+      rule: denial.rule,
+      reason: denial.reason,
+      kind: denial.kind,
+    });
+  };
+  const schema = createAuthorizedSchema({ onDenial });
+
+  async function context(req: IncomingMessage): Promise<RequestContext> {
+    const bearer = readBearer(req.headers.authorization);
+    if (bearer.kind === 'none') throw new UnauthenticatedError('An access token is required (Authorization: Bearer <token>).');
+    if (bearer.kind === 'malformed') throw new UnauthenticatedError('The Authorization header is not a well-formed bearer token.');
+    const principal = verifier.cached(bearer.token) ?? (await verifier.verify(bearer.token));
+    const loaders = createLoaders(upstreams);
+    return {
+      principal,
+      identity: new Identity(principal, loaders, now),
+      loaders,
+      upstreams,
+      authz: new RuleCache((rule, error) => log.error('authz.rule_failed', { rule, error: error instanceof Error ? error.message : String(error) })),
+      log,
+      maxPageSize: config.maxPageSize,
+      now,
+    };
+  }
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    introspection: !config.production,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: config.production,
+    persistedQueries: false,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    formatError: (formatted, error) => formatError(formatted, error, log),
+    plugins: [
+      config.production
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({
+            embed: { initialState: deps.sandboxToken ? { sharedHeaders: { Authorization: `Bearer ${deps.sandboxToken}` } } : {} },
+            document: SANDBOX_DOCUMENT,
+            ...(deps.sandboxToken ? { headers: { Authorization: `Bearer ${deps.sandboxToken}` } } : {}),
+            footer: false,
+          }),
+    ],
+  });
+  const httpServer = createHttpServer({
+    apollo,
+    graphqlPath: config.graphqlPath,
+    bodyLimitBytes: config.bodyLimitBytes,
+    corsOrigins: config.corsOrigins,
+    context,
+    isReady: () => ready,
+    log,
+  });
+  // On stop: stop accepting, let in-flight requests finish, then close idle connections.
+  apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer }));
+
+  return {
+    apollo,
+    httpServer,
+    schema,
+    async listen(port, host = '127.0.0.1') {
+      await apollo.start();
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => resolve());
+      });
+      ready = true;
+      const { port: bound } = httpServer.address() as AddressInfo;
+      const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+      return `http://${shownHost}:${bound}${config.graphqlPath}`;
+    },
+    async stop() {
+      ready = false;
+      await apollo.stop();
+    },
+  };
+}
+
+/**
+ * The last gate before a client sees an error: our typed errors pass, Apollo's own request
+ * errors pass, everything else becomes a generic INTERNAL_SERVER_ERROR logged server-side.
+ */
+function formatError(formatted: GraphQLFormattedError, error: unknown, log: Logger): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (isKnownErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+    const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  const original = unwrapResolverError(error);
+  log.error('graphql.internal_error', {
+    path: formatted.path?.join('.'),
+    error: original instanceof Error ? `${original.name}: ${original.message}` : String(original),
+    stack: original instanceof Error ? original.stack : undefined,
+  });
+  return {
+    message: 'Internal server error.',
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    ...(formatted.path ? { path: formatted.path } : {}),
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+  };
+}
