@@ -1,0 +1,144 @@
+import { createTokenVerifier } from '../../src/auth/verifier.js';
+import { createDevIssuer, type DevIssuer, type SignOptions } from '../../src/demo/dev-issuer.js';
+import type { PersonaName } from '../../src/demo/personas.js';
+import { startDemoServices, type DemoServices } from '../../src/demo/services.js';
+import type { DemoWorld } from '../../src/demo/world.js';
+import { createLogger } from '../../src/log.js';
+import { createBff, type Bff } from '../../src/server.js';
+import { createUpstreams } from '../../src/upstream/index.js';
+
+/**
+ * A complete BFF for tests: a fresh development issuer (its own key, JWKS over HTTP), the
+ * demo upstreams on port 0, and the real server on port 0. Tokens are really signed.
+ */
+export interface TestStack {
+  readonly url: string;
+  readonly bff: Bff;
+  readonly issuer: DevIssuer;
+  readonly demo: DemoServices;
+  readonly world: DemoWorld;
+  /** Structured log lines the server wrote (parsed JSON). */
+  readonly logs: Record<string, unknown>[];
+  /** Raw log text, to assert that secrets never appear. */
+  readonly rawLogs: () => string;
+  token(persona: PersonaName, options?: SignOptions): Promise<string>;
+  /** POSTs a GraphQL request; `token: null` sends none. */
+  gql<T = GqlData>(query: string, options?: { token?: string | null; persona?: PersonaName; variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<GqlResult<T>>;
+  stop(): Promise<void>;
+}
+
+export type GqlData = Record<string, any>;
+
+export interface GqlError {
+  message: string;
+  path?: (string | number)[];
+  extensions?: { code?: string; [key: string]: unknown };
+}
+
+export interface GqlResult<T> {
+  status: number;
+  headers: Headers;
+  data: T | null | undefined;
+  errors: GqlError[] | undefined;
+  text: string;
+}
+
+export interface StackOptions {
+  scale?: number;
+  latencyMs?: number;
+  world?: DemoWorld;
+  maxPageSize?: number;
+  production?: boolean;
+  now?: () => number;
+  tokenCacheSize?: number;
+}
+
+/** Starts everything on ephemeral ports; call `stop()` in afterAll. */
+export async function startStack(options: StackOptions = {}): Promise<TestStack> {
+  const issuer = await createDevIssuer({ keyFile: null });
+  const jwksUrl = await issuer.listen(0);
+  const demo = await startDemoServices({
+    ...(options.world ? { world: options.world } : { scale: options.scale ?? 1 }),
+    latencyMs: options.latencyMs ?? 0,
+  });
+  const upstreams = createUpstreams({ urls: demo.urls, timeoutMs: 5000, maxConnections: 16 });
+  let raw = '';
+  const logs: Record<string, unknown>[] = [];
+  const log = createLogger('debug', (line) => {
+    raw += line;
+    logs.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  const verifier = createTokenVerifier({
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    jwksUrl,
+    algorithms: ['RS256'],
+    clockToleranceSeconds: 5,
+    requireAtJwt: false,
+    userIdClaim: 'https://bff.example.com/user_id',
+    customerIdClaim: 'https://bff.example.com/customer_id',
+    cacheSize: options.tokenCacheSize ?? 1000,
+    cacheTtlSeconds: 60,
+    jwksCooldownSeconds: 30,
+    jwksTimeoutMs: 2000,
+  });
+  const bff = createBff({
+    config: {
+      production: options.production ?? false,
+      graphqlPath: '/graphql',
+      bodyLimitBytes: 100 * 1024,
+      corsOrigins: ['https://portal.example.com'],
+      maxPageSize: options.maxPageSize ?? 100,
+    },
+    verifier,
+    upstreams,
+    log,
+    sandboxToken: await issuer.signPersona('alice', { ttlSeconds: 3600 }),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const url = await bff.listen(0);
+
+  const stack: TestStack = {
+    url,
+    bff,
+    issuer,
+    demo,
+    world: demo.world,
+    logs,
+    rawLogs: () => raw,
+    token: (persona, signOptions) => issuer.signPersona(persona, signOptions),
+    async gql(query, { token, persona, variables, headers = {} } = {}) {
+      const bearer = token !== undefined ? token : await issuer.signPersona(persona ?? 'alice');
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(bearer === null ? {} : { authorization: `Bearer ${bearer}` }), ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      const text = await response.text();
+      let parsed: { data?: any; errors?: GqlError[] } = {};
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // Non-JSON answers are asserted through `text`.
+      }
+      return { status: response.status, headers: response.headers, data: parsed.data, errors: parsed.errors, text };
+    },
+    async stop() {
+      await bff.stop();
+      await upstreams.close();
+      await demo.close();
+      await issuer.close();
+    },
+  };
+  return stack;
+}
+
+/** The error at a response path such as `customer.billingAccount`, if any. */
+export function errorAt(result: GqlResult<unknown>, path: string): GqlError | undefined {
+  return result.errors?.find((error) => (error.path ?? []).join('.') === path);
+}
+
+/** The distinct codes of a response's errors. */
+export function codes(result: GqlResult<unknown>): string[] {
+  return [...new Set((result.errors ?? []).map((error) => String(error.extensions?.code)))];
+}
