@@ -167,11 +167,13 @@ function combineAll(verdicts: MaybeVerdict[], combine: (all: Verdict[]) => Verdi
 }
 
 // chain stops at the first non-true, race at the first true; both in declaration order.
-function sequence(nodes: IRule[], index: number, parent: unknown, args: Record<string, unknown>, ctx: { authz: RuleCache }, info: GraphQLResolveInfo, race: boolean): MaybeVerdict {
-  if (index >= nodes.length) return race ? false : true;
+// A race that finds no true answers with the last error it met: shield collects race
+// results in reverse order and reports the first error of that list.
+function sequence(nodes: IRule[], index: number, parent: unknown, args: Record<string, unknown>, ctx: { authz: RuleCache }, info: GraphQLResolveInfo, race: boolean, lastError?: Error): MaybeVerdict {
+  if (index >= nodes.length) return race ? (lastError ?? false) : true;
   return then(evaluate(nodes[index]!, parent, args, ctx, info), (verdict) => {
     if (race ? verdict === true : verdict !== true) return verdict;
-    return sequence(nodes, index + 1, parent, args, ctx, info, race);
+    return sequence(nodes, index + 1, parent, args, ctx, info, race, verdict instanceof Error ? verdict : lastError);
   });
 }
 

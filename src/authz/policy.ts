@@ -32,12 +32,14 @@ import type { BillingAccount, Customer, Invoice, License, Usage } from '../upstr
  *   license entitlements). A refusal is `null` with FORBIDDEN or LICENSE_REQUIRED at the path.
  */
 
+const OWNED = "belongs to the caller's customer, or caller is support staff";
+
 const customerOwned = {
-  customer: ownsCustomerOf<Customer>('customer', (c) => c.id),
-  billingAccount: ownsCustomerOf<BillingAccount>('billing account', (a) => a.customerId),
-  invoice: ownsCustomerOf<Invoice>('invoice', (i) => i.customerId),
-  license: ownsCustomerOf<License>('license', (l) => l.customerId),
-  usage: ownsCustomerOf<Usage>('usage report', (u) => u.customerId),
+  customer: ownsCustomerOf<Customer>("is the caller's customer, or caller is support staff", (c) => c.id),
+  billingAccount: ownsCustomerOf<BillingAccount>(OWNED, (a) => a.customerId),
+  invoice: ownsCustomerOf<Invoice>(OWNED, (i) => i.customerId),
+  license: ownsCustomerOf<License>(OWNED, (l) => l.customerId),
+  usage: ownsCustomerOf<Usage>(OWNED, (u) => u.customerId),
 };
 
 const usageAnalytics = hasEntitlement<Customer>('usage-analytics', (c) => c.id);

@@ -44,8 +44,8 @@ export const isCustomerAdmin = rule('is admin of their customer', { cache: 'cont
  * The object belongs to the caller's customer, or the caller is support staff. The
  * customer comes from the upstream record, never from the request.
  */
-export function ownsCustomerOf<T>(what: string, customerIdOf: (object: T) => string | null) {
-  return rule(`owns the ${what}'s customer, or is support staff`, { cache: 'no_cache' })((object: T, _a, ctx: Ctx) => {
+export function ownsCustomerOf<T>(sentence: string, customerIdOf: (object: T) => string | null) {
+  return rule(sentence, { cache: 'no_cache' })((object: T, _a, ctx: Ctx) => {
     if (ctx.identity.isSupportStaff) return true;
     const customerId = customerIdOf(object);
     return withIdentity(ctx, (identity) => identity.customerId !== null && identity.customerId === customerId);
@@ -53,7 +53,7 @@ export function ownsCustomerOf<T>(what: string, customerIdOf: (object: T) => str
 }
 
 /** A user may be seen by their customer's users, by themself, and by support staff. */
-export const canSeeUser = rule('user is of the caller\'s customer, is the caller, or caller is support staff', { cache: 'no_cache' })(
+export const canSeeUser = rule("belongs to the caller's customer, is the caller, or caller is support staff", { cache: 'no_cache' })(
   (user: { id: string; customerId?: string | null }, _a, ctx: Ctx) => {
     if (ctx.identity.isSupportStaff) return true;
     return withIdentity(ctx, (identity) => identity.user?.id === user.id || (identity.customerId !== null && identity.customerId === user.customerId));

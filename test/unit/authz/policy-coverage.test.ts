@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { isIntrospectionType, isObjectType } from 'graphql';
+import { policy } from '../../../src/authz/policy.js';
+import { createSchema } from '../../../src/schema.js';
+import { renderPermissionsMatrix } from '../../../scripts/permissions-matrix.js';
+
+const schema = createSchema();
+const objectTypes = Object.values(schema.getTypeMap()).filter((t) => isObjectType(t) && !isIntrospectionType(t));
+
+test('every field of every object type has an explicit rule (deny by default is never relied on)', () => {
+  const missing: string[] = [];
+  for (const type of objectTypes) {
+    if (!isObjectType(type)) continue;
+    for (const field of Object.keys(type.getFields())) {
+      if (policy.fields[type.name]?.[field] === undefined) missing.push(`${type.name}.${field}`);
+    }
+  }
+  expect(missing).toEqual([]);
+});
+
+test('the policy names no type or field that the schema lacks (no stale rules)', () => {
+  const stale: string[] = [];
+  for (const [typeName, fields] of Object.entries(policy.fields)) {
+    const type = schema.getType(typeName);
+    if (!type || !isObjectType(type)) {
+      stale.push(typeName);
+      continue;
+    }
+    for (const field of Object.keys(fields)) if (!type.getFields()[field]) stale.push(`${typeName}.${field}`);
+  }
+  for (const typeName of Object.keys(policy.visibility)) if (!schema.getType(typeName)) stale.push(`visibility:${typeName}`);
+  expect(stale).toEqual([]);
+});
+
+test('docs/permissions.md is the matrix generated from the policy (run `npm run permissions`)', () => {
+  const committed = readFileSync(new URL('../../../docs/permissions.md', import.meta.url), 'utf8');
+  expect(committed).toBe(renderPermissionsMatrix());
+});
