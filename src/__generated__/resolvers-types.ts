@@ -40,14 +40,14 @@ export type Customer = {
   billingAccount?: Maybe<BillingAccount>;
   id: Scalars['ID']['output'];
   /** Invoices, newest first. Needs read:billing. */
-  invoices: InvoiceConnection;
+  invoices?: Maybe<InvoiceConnection>;
   /** Licenses the customer holds, active or not. Needs read:licenses. */
-  licenses: Array<License>;
+  licenses?: Maybe<Array<License>>;
   name: Scalars['String']['output'];
   /** Usage analytics for the current period. Needs the usage-analytics entitlement. */
   usage?: Maybe<Usage>;
-  /** Users of this customer. */
-  users: Array<User>;
+  /** Users of this customer. Needs read:customers. */
+  users?: Maybe<Array<User>>;
 };
 
 
@@ -130,7 +130,8 @@ export type LicenseAssignment = {
 export type LicenseSeatPayload = {
   __typename?: 'LicenseSeatPayload';
   license: License;
-  user: User;
+  /** Null when the caller may not read users (read:customers). */
+  user?: Maybe<User>;
 };
 
 export type LicenseStatus =
@@ -156,10 +157,10 @@ export type Money = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Gives a user of the caller's customer a seat on one of that customer's licenses. */
-  assignLicenseSeat: LicenseSeatPayload;
+  /** Gives a user of the caller's customer a seat on one of that customer's licenses. Null with a typed error at its path when refused; nothing is changed then. */
+  assignLicenseSeat?: Maybe<LicenseSeatPayload>;
   /** Takes a seat back from a user. */
-  revokeLicenseSeat: LicenseSeatPayload;
+  revokeLicenseSeat?: Maybe<LicenseSeatPayload>;
 };
 
 
@@ -428,11 +429,11 @@ export type BillingAccountResolvers<ContextType = RequestContext, ParentType ext
 export type CustomerResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer']> = {
   billingAccount?: Resolver<Maybe<ResolversTypes['BillingAccount']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  invoices?: Resolver<ResolversTypes['InvoiceConnection'], ParentType, ContextType, RequireFields<CustomerInvoicesArgs, 'first'>>;
-  licenses?: Resolver<Array<ResolversTypes['License']>, ParentType, ContextType>;
+  invoices?: Resolver<Maybe<ResolversTypes['InvoiceConnection']>, ParentType, ContextType, RequireFields<CustomerInvoicesArgs, 'first'>>;
+  licenses?: Resolver<Maybe<Array<ResolversTypes['License']>>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   usage?: Resolver<Maybe<ResolversTypes['Usage']>, ParentType, ContextType>;
-  users?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType>;
+  users?: Resolver<Maybe<Array<ResolversTypes['User']>>, ParentType, ContextType>;
 };
 
 export type InvoiceResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Invoice'] = ResolversParentTypes['Invoice']> = {
@@ -483,7 +484,7 @@ export type LicenseAssignmentResolvers<ContextType = RequestContext, ParentType 
 
 export type LicenseSeatPayloadResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['LicenseSeatPayload'] = ResolversParentTypes['LicenseSeatPayload']> = {
   license?: Resolver<ResolversTypes['License'], ParentType, ContextType>;
-  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
 };
 
 export type MoneyResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
@@ -493,8 +494,8 @@ export type MoneyResolvers<ContextType = RequestContext, ParentType extends Reso
 };
 
 export type MutationResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
-  assignLicenseSeat?: Resolver<ResolversTypes['LicenseSeatPayload'], ParentType, ContextType, RequireFields<MutationAssignLicenseSeatArgs, 'licenseId' | 'userId'>>;
-  revokeLicenseSeat?: Resolver<ResolversTypes['LicenseSeatPayload'], ParentType, ContextType, RequireFields<MutationRevokeLicenseSeatArgs, 'licenseId' | 'userId'>>;
+  assignLicenseSeat?: Resolver<Maybe<ResolversTypes['LicenseSeatPayload']>, ParentType, ContextType, RequireFields<MutationAssignLicenseSeatArgs, 'licenseId' | 'userId'>>;
+  revokeLicenseSeat?: Resolver<Maybe<ResolversTypes['LicenseSeatPayload']>, ParentType, ContextType, RequireFields<MutationRevokeLicenseSeatArgs, 'licenseId' | 'userId'>>;
 };
 
 export type PageInfoResolvers<ContextType = RequestContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {

@@ -77,21 +77,25 @@ export const policy: Policy = {
       entitlements: allow,
       isSupportStaff: allow,
     },
+    // A visible customer is the caller's own (or support staff's): its id and name are no secret.
     Customer: {
-      id: canReadCustomers,
-      name: canReadCustomers,
+      id: allow,
+      name: allow,
       users: canReadCustomers,
       billingAccount: canReadBilling,
       invoices: canReadBilling,
       licenses: canReadLicenses,
       usage: chain(canReadCustomers, usageAnalytics),
     },
+    // Users are reached only through gated fields (Customer.users, LicenseAssignment.user,
+    // LicenseSeatPayload.user) or as the caller themself (Viewer.user); User visibility
+    // applies on all of them. Contact details need more.
     User: {
-      id: or(isSelf, canReadCustomers),
-      name: or(isSelf, canReadCustomers),
-      role: or(isSelf, canReadCustomers),
+      id: allow,
+      name: allow,
+      role: allow,
       email: canSeeEmail,
-      customer: or(isSelf, canReadCustomers),
+      customer: allow,
     },
     BillingAccount: {
       id: canReadBilling,
@@ -135,6 +139,6 @@ export const policy: Policy = {
     // Reached only through Customer.usage, which needs the usage-analytics entitlement.
     Usage: { period: allow, activeUsers: allow, apiCalls: allow, storageGb: allow, forecast: forecasting },
     UsageForecast: { period: allow, apiCalls: allow, confidence: allow },
-    LicenseSeatPayload: { license: allow, user: allow },
+    LicenseSeatPayload: { license: allow, user: canReadCustomers },
   },
 };

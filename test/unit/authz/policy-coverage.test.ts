@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { isIntrospectionType, isObjectType } from 'graphql';
+import { isIntrospectionType, isNonNullType, isObjectType } from 'graphql';
+import { allow } from 'graphql-shield';
 import { policy } from '../../../src/authz/policy.js';
 import { createSchema } from '../../../src/schema.js';
 import { renderPermissionsMatrix } from '../../../scripts/permissions-matrix.js';
@@ -35,4 +36,22 @@ test('the policy names no type or field that the schema lacks (no stale rules)',
 test('docs/permissions.md is the matrix generated from the policy (run `npm run permissions`)', () => {
   const committed = readFileSync(new URL('../../../docs/permissions.md', import.meta.url), 'utf8');
   expect(committed).toBe(renderPermissionsMatrix());
+});
+
+test('a field that can be denied on its own is nullable, so a denial never blanks its siblings', () => {
+  // Exempt: types whose fields all share one rule (reached only through a field with that
+  // same rule, so they are never denied one by one), and Query.viewer (authenticated only).
+  const offenders: string[] = [];
+  for (const type of objectTypes) {
+    if (!isObjectType(type)) continue;
+    const rules = policy.fields[type.name] ?? {};
+    const uniform = new Set(Object.values(rules)).size === 1;
+    if (uniform) continue;
+    for (const field of Object.values(type.getFields())) {
+      const rule = rules[field.name];
+      if (rule === undefined || rule === allow || `${type.name}.${field.name}` === 'Query.viewer') continue;
+      if (isNonNullType(field.type)) offenders.push(`${type.name}.${field.name}`);
+    }
+  }
+  expect(offenders).toEqual([]);
 });
