@@ -1,0 +1,37 @@
+import type { Principal } from '../../src/auth/principal.js';
+import { Identity } from '../../src/auth/identity.js';
+import { RuleCache } from '../../src/authz/engine.js';
+import type { RequestContext } from '../../src/context.js';
+import { PERSONAS, type PersonaName } from '../../src/demo/personas.js';
+import { createLogger } from '../../src/log.js';
+import type { Upstreams } from '../../src/upstream/index.js';
+import { createLoaders } from '../../src/upstream/loaders.js';
+
+/** The principal a persona's development token would produce after verification. */
+export function personaPrincipal(persona: PersonaName): Principal {
+  const p = PERSONAS[persona];
+  return {
+    subject: p.subject,
+    clientId: p.clientId,
+    permissions: new Set([...p.permissions, 'openid', 'profile']),
+    claimedUserId: null,
+    claimedCustomerId: null,
+    expiresAt: Math.floor(Date.now() / 1000) + 3600,
+  };
+}
+
+/** A request context built the way the server builds one, for in-process execution. */
+export function contextFor(persona: PersonaName, upstreams: Upstreams, now: () => number = Date.now): RequestContext {
+  const principal = personaPrincipal(persona);
+  const loaders = createLoaders(upstreams);
+  return {
+    principal,
+    identity: new Identity(principal, loaders, now),
+    loaders,
+    upstreams,
+    authz: new RuleCache(),
+    log: createLogger('silent'),
+    maxPageSize: 500,
+    now,
+  };
+}
