@@ -1,0 +1,84 @@
+/**
+ * The two-command experience: the app started from an empty configuration runs the demo
+ * world, `npm run token -- <persona>` prints a token (and nothing else) that this app
+ * accepts, and Apollo Sandbox is served pre-filled with a working token.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { startApp, type RunningApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+let app: RunningApp;
+
+beforeAll(async () => {
+  app = await startApp(loadConfig({ PORT: '0', LOG_LEVEL: 'silent' }), { log: createLogger('silent') });
+});
+afterAll(() => app.stop());
+
+function tokenCli(...args: string[]) {
+  return spawnSync('npm', ['run', 'token', '--', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, NODE_OPTIONS: '' } });
+}
+
+test('npm run token -- alice prints one token and nothing else on stdout', () => {
+  const run = tokenCli('alice');
+  expect(run.status).toBe(0);
+  expect(run.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+  const claims = decodeJwt(run.stdout.trim());
+  expect(claims.sub).toBe('auth0|alice');
+  expect(claims.permissions).toEqual(['read:customers', 'read:billing', 'read:licenses', 'manage:licenses']);
+  expect(decodeProtectedHeader(run.stdout.trim())).toMatchObject({ alg: 'RS256', typ: 'at+jwt' });
+});
+
+test('--ttl sets the lifetime; a negative ttl gives an already expired token', () => {
+  const run = tokenCli('bob', '--ttl', '-60');
+  expect(run.status).toBe(0);
+  expect(decodeJwt(run.stdout.trim()).exp!).toBeLessThan(Date.now() / 1000);
+});
+
+test('an unknown persona is a usage error on stderr, with nothing on stdout', () => {
+  const run = tokenCli('eve');
+  expect(run.status).toBe(2);
+  expect(run.stdout).toBe('');
+  expect(run.stderr).toContain('unknown persona "eve"');
+  expect(run.stderr).toContain('alice');
+});
+
+test('a token from the CLI works against the app started with no configuration', async () => {
+  const token = tokenCli('carol').stdout.trim();
+  const response = await fetch(app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: '{ viewer { subject customer { name licenses { product { name } status } } } }' }),
+  });
+  expect(response.status).toBe(200);
+  const body = await response.json();
+  expect(body.data.viewer.customer.name).toBe('Globex');
+  expect(body.data.viewer.customer.licenses).toContainEqual({ product: { name: 'Analytics Suite' }, status: 'EXPIRED' });
+
+  const expired = tokenCli('carol', '--ttl', '-60').stdout.trim();
+  const refused = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${expired}` }, body: '{"query":"{ viewer { subject } }"}' });
+  expect(refused.status).toBe(401);
+});
+
+test('Apollo Sandbox is the landing page in development, pre-filled with a working token for alice', async () => {
+  const response = await fetch(app.url, { headers: { accept: 'text/html' } });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toContain('text/html');
+  const html = await response.text();
+  expect(html).toContain('EmbeddedSandbox');
+  const token = /Bearer ([\w-]+\.[\w-]+\.[\w-]+)/.exec(html)?.[1];
+  expect(token).toBeDefined();
+  expect(decodeJwt(token!).sub).toBe('auth0|alice');
+  // The pre-filled token really works: the page is useful the moment it loads.
+  const query = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"query":"{ viewer { customer { name } } }"}' });
+  expect((await query.json()).data.viewer.customer.name).toBe('Acme Corp');
+});
+
+test('introspection works in development (Sandbox needs it)', async () => {
+  const token = tokenCli('alice').stdout.trim();
+  const response = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"query":"{ __schema { queryType { name } } }"}' });
+  expect((await response.json()).data.__schema.queryType.name).toBe('Query');
+});

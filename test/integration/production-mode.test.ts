@@ -1,0 +1,26 @@
+/** In production: no landing page, no introspection. */
+import { startStack, type TestStack } from '../helpers/stack.js';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startStack({ production: true });
+});
+afterAll(() => stack.stop());
+
+test('no landing page is served', async () => {
+  const response = await fetch(stack.url, { headers: { accept: 'text/html' } });
+  const text = await response.text();
+  expect(text).not.toContain('EmbeddedSandbox');
+  expect(text).not.toContain('Bearer ');
+});
+
+test('introspection is refused', async () => {
+  const result = await stack.gql('{ __schema { types { name } } }', { persona: 'alice' });
+  expect(result.data).toBeUndefined();
+  expect(result.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+});
+
+test('queries still work', async () => {
+  const result = await stack.gql('{ viewer { subject } }', { persona: 'alice' });
+  expect(result.data).toEqual({ viewer: { subject: 'auth0|alice' } });
+});

@@ -1,0 +1,66 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig } from '../../../src/config.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+function problems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+test('defaults: the demo world on 127.0.0.1:4000/graphql', () => {
+  const config = loadConfig({});
+  expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', graphqlPath: '/graphql', production: false, auth: { mode: 'demo' }, upstream: { mode: 'demo', scale: 1 } });
+});
+
+test('every problem is listed at once, each naming its variable and the bad value', () => {
+  const found = problems({ PORT: 'eighty', AUTH_ALGORITHMS: 'RS256,HS256', UPSTREAM_TIMEOUT_MS: '-5', LOG_LEVEL: 'loud', CUSTOMERS_API_URL: 'ftp://x' });
+  expect(found).toHaveLength(7);
+  expect(found.find((p) => p.startsWith('PORT:'))).toContain('"eighty"');
+  expect(found.some((p) => p.startsWith('AUTH_ALGORITHMS:'))).toBe(true);
+  expect(found.some((p) => p.startsWith('UPSTREAM_TIMEOUT_MS:'))).toBe(true);
+  expect(found.some((p) => p.startsWith('LOG_LEVEL:'))).toBe(true);
+  expect(found.some((p) => p.startsWith('CUSTOMERS_API_URL:'))).toBe(true);
+  // Partial upstream configuration is refused instead of silently mixing demo and real.
+  expect(found.some((p) => p.startsWith('BILLING_API_URL:'))).toBe(true);
+});
+
+test('production refuses to start without issuer, audience, JWKS URL and upstreams: never the demo issuer', () => {
+  const found = problems({ NODE_ENV: 'production' });
+  expect(found.map((p) => p.split(':')[0])).toEqual(['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URL', 'CUSTOMERS_API_URL', 'BILLING_API_URL', 'LICENSES_API_URL']);
+  expect(found[0]).toMatch(/demo issuer is never used/);
+});
+
+test('a complete production configuration', () => {
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    AUTH_ISSUER: 'https://tenant.eu.auth0.com/',
+    AUTH_AUDIENCE: 'https://api.example.com',
+    AUTH_JWKS_URL: 'https://tenant.eu.auth0.com/.well-known/jwks.json',
+    CUSTOMERS_API_URL: 'https://customers.internal/',
+    BILLING_API_URL: 'https://billing.internal',
+    LICENSES_API_URL: 'https://licenses.internal',
+  });
+  expect(config.host).toBe('0.0.0.0');
+  expect(config.auth).toMatchObject({ mode: 'remote', issuer: 'https://tenant.eu.auth0.com/' });
+  expect(config.upstream).toMatchObject({ mode: 'remote', customers: 'https://customers.internal' });
+});
+
+test('a malformed environment variable stops the process with a message naming it', () => {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, PORT: 'not-a-port', DEMO_SCALE: '0' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect(run.status).toBe(1);
+  expect(run.stderr).toContain('PORT: must be an integer (got "not-a-port")');
+  expect(run.stderr).toContain('DEMO_SCALE:');
+  expect(run.stdout).toBe('');
+});
