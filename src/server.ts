@@ -13,8 +13,9 @@ import type { Denial } from './authz/apply.js';
 import { RuleCache } from './authz/engine.js';
 import type { Config } from './config.js';
 import type { RequestContext } from './context.js';
-import { ErrorCode, isKnownErrorCode, UnauthenticatedError } from './errors.js';
+import { ErrorCode, isKnownErrorCode, UnauthenticatedError, UpstreamUnavailableError } from './errors.js';
 import { createHttpServer } from './http.js';
+import { DEFAULT_QUERY_LIMITS, queryProtection, type QueryLimits } from './limits.js';
 import type { Logger } from './log.js';
 import { createAuthorizedSchema } from './schema.js';
 import type { Upstreams } from './upstream/index.js';
@@ -22,7 +23,7 @@ import { createLoaders } from './upstream/loaders.js';
 
 /** What the BFF is built from; `main.ts` assembles it from configuration, tests by hand. */
 export interface BffDependencies {
-  readonly config: Pick<Config, 'production' | 'graphqlPath' | 'bodyLimitBytes' | 'corsOrigins' | 'maxPageSize'>;
+  readonly config: Pick<Config, 'production' | 'graphqlPath' | 'bodyLimitBytes' | 'corsOrigins' | 'maxPageSize'> & { readonly queryLimits?: QueryLimits };
   readonly verifier: TokenVerifier;
   readonly upstreams: Upstreams;
   readonly log: Logger;
@@ -30,6 +31,8 @@ export interface BffDependencies {
   readonly sandboxToken?: string;
   /** Clock for license validity; tests freeze it. */
   readonly now?: () => number;
+  /** Extra readiness conditions (keys loaded, upstreams not all failing); `/readyz` ANDs them in. */
+  readonly readiness?: () => boolean;
 }
 
 /** A built BFF: an Apollo server behind an HTTP server that is not listening yet. */
@@ -92,13 +95,14 @@ export function createBff(deps: BffDependencies): Bff {
       identity: new Identity(principal, loaders, now),
       loaders,
       upstreams,
-      authz: new RuleCache((rule, error) => log.error('authz.rule_failed', { rule, error: error instanceof Error ? error.message : String(error) })),
+      authz: createRuleCache(log),
       log,
       maxPageSize: config.maxPageSize,
       now,
     };
   }
 
+  const limits = queryProtection(config.queryLimits ?? DEFAULT_QUERY_LIMITS, { production: config.production });
   const apollo = new ApolloServer<RequestContext>({
     schema,
     introspection: !config.production,
@@ -108,7 +112,10 @@ export function createBff(deps: BffDependencies): Bff {
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     formatError: (formatted, error) => formatError(formatted, error, log),
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     plugins: [
+      ...limits.plugins,
       config.production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({
@@ -125,7 +132,7 @@ export function createBff(deps: BffDependencies): Bff {
     bodyLimitBytes: config.bodyLimitBytes,
     corsOrigins: config.corsOrigins,
     context,
-    isReady: () => ready,
+    isReady: () => ready && (deps.readiness?.() ?? true),
     log,
   });
   // On stop: stop accepting, let in-flight requests finish, then close idle connections.
@@ -151,6 +158,14 @@ export function createBff(deps: BffDependencies): Bff {
       await apollo.stop();
     },
   };
+}
+
+/** The per-request rule cache: a rule that fails denies; an upstream outage says so, anything else is FORBIDDEN. */
+export function createRuleCache(log: Logger): RuleCache {
+  return new RuleCache(
+    (rule, error) => log.warn('authz.rule_failed', { rule, error: error instanceof Error ? error.message : String(error) }),
+    (error) => (error instanceof UpstreamUnavailableError ? error : false),
+  );
 }
 
 /**

@@ -91,6 +91,9 @@ function withVisibility<C extends AuthzContext>(resolve: GraphQLFieldResolver<un
     return then(evaluate(rule, value, {}, ctx, info), (verdict) => {
       if (verdict === true) return value;
       hidden(ctx, info, verdict);
+      // Ownership could not be established (e.g. the customer API is down): still hidden,
+      // but the client learns why instead of seeing a silent null.
+      if (verdict instanceof BffError) return verdict;
       // A non-null field cannot read as null; it reads as "not found", never as "forbidden".
       return nonNull ? new NotFoundError('Object') : null;
     });
@@ -99,6 +102,11 @@ function withVisibility<C extends AuthzContext>(resolve: GraphQLFieldResolver<un
   const filterList = (items: unknown[], ctx: C, info: GraphQLResolveInfo): unknown => {
     const verdicts: MaybeVerdict[] = items.map((item) => (item === null || item === undefined ? true : evaluate(rule, item, {}, ctx, info)));
     const keep = (settled: Verdict[]) => {
+      const failure = settled.find((v): v is BffError => v instanceof BffError);
+      if (failure !== undefined) {
+        hidden(ctx, info, failure);
+        return failure;
+      }
       const kept = items.filter((_, index) => settled[index] === true);
       if (kept.length !== items.length) hidden(ctx, info, settled.find((v) => v !== true) ?? false);
       return kept;

@@ -69,8 +69,15 @@ export class RuleCache {
   readonly contextual = new Map<IRule, MaybeVerdict>();
   readonly keyed = new Map<string, MaybeVerdict>();
   readonly strict = new WeakMap<object, Map<IRule, Map<string, MaybeVerdict>>>();
-  /** Called when a rule throws: the engine denies, the error is logged, never sent. */
-  constructor(readonly onRuleError: (name: string, error: unknown) => void = () => {}) {}
+  /**
+   * @param onRuleError called when a rule throws or rejects (to log it).
+   * @param failureVerdict what a failed rule amounts to: a denial always; by default a plain
+   *   `false` as in shield, or a typed error the client may see (e.g. an upstream outage).
+   */
+  constructor(
+    readonly onRuleError: (name: string, error: unknown) => void = () => {},
+    readonly failureVerdict: (error: unknown) => false | Error = () => false,
+  ) {}
 }
 
 const ROOT = {};
@@ -132,12 +139,12 @@ function call(leaf: LeafRule, parent: unknown, args: Record<string, unknown>, ct
     result = leaf.func(parent, args, ctx, info);
   } catch (error) {
     ctx.authz.onRuleError(leaf.name, error);
-    return false;
+    return ctx.authz.failureVerdict(error);
   }
   if (isThenable(result)) {
     return Promise.resolve(result).then(normalise, (error: unknown) => {
       ctx.authz.onRuleError(leaf.name, error);
-      return false as const;
+      return ctx.authz.failureVerdict(error);
     });
   }
   return normalise(result);

@@ -1,9 +1,9 @@
 import type { Principal } from '../../src/auth/principal.js';
 import { Identity } from '../../src/auth/identity.js';
-import { RuleCache } from '../../src/authz/engine.js';
 import type { RequestContext } from '../../src/context.js';
 import { PERSONAS, type PersonaName } from '../../src/demo/personas.js';
 import { createLogger } from '../../src/log.js';
+import { createRuleCache } from '../../src/server.js';
 import type { Upstreams } from '../../src/upstream/index.js';
 import { createLoaders } from '../../src/upstream/loaders.js';
 
@@ -29,7 +29,7 @@ export function contextFor(persona: PersonaName, upstreams: Upstreams, now: () =
     identity: new Identity(principal, loaders, now),
     loaders,
     upstreams,
-    authz: new RuleCache(),
+    authz: createRuleCache(createLogger('silent')),
     log: createLogger('silent'),
     maxPageSize: 500,
     now,

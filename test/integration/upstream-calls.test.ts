@@ -80,3 +80,15 @@ test('support staff reading another customer: the same upstream calls as the una
   const withPolicy = await run(authorized, query, { id: globex.id }, 'dave');
   expect(withPolicy.calls).toEqual(without.calls);
 });
+
+test('when ownership cannot be established (customer API down), nothing is shown and the client is told why', async () => {
+  const { acme } = worldFacts(demo.world);
+  demo.customers.faults.set({ kind: 'status', status: 503 });
+  try {
+    const { result } = await run(authorized, `query($id: ID!) { customer(id: $id) { name } invoice(id: "x") { id } }`, { id: acme.id });
+    expect((result.data as any).customer).toBeNull();
+    expect(result.errors?.map((e) => [e.path?.join('.'), e.extensions.code])).toContainEqual(['customer', 'UPSTREAM_UNAVAILABLE']);
+  } finally {
+    demo.customers.faults.set(null);
+  }
+});
