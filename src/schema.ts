@@ -1,15 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { applyPolicy, type ApplyOptions } from './authz/apply.js';
 import { policy } from './authz/policy.js';
+import { PROJECT_ROOT } from './paths.js';
 import type { RequestContext } from './context.js';
 import { resolvers } from './resolvers/index.js';
 
 /** Directory of the SDL files, one per domain. */
-export const SCHEMA_DIR = fileURLToPath(new URL('../schema/', import.meta.url));
+export const SCHEMA_DIR = join(PROJECT_ROOT, 'schema');
 
 /** The SDL of every file in schema/, in a stable order. */
 export function loadTypeDefs(dir: string = SCHEMA_DIR): string[] {

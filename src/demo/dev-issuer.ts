@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type CryptoKey } from 'jose';
+import { PROJECT_ROOT } from '../paths.js';
 import { PERSONAS, type PersonaName } from './personas.js';
 
 /**
@@ -17,7 +17,7 @@ export const DEV_ISSUER = 'https://dev-issuer.bff.localhost/';
 export const DEV_AUDIENCE = 'https://bff.localhost/graphql';
 
 /** Where `npm start` and `npm run token` share the development key (git-ignored). */
-export const DEV_KEY_FILE = fileURLToPath(new URL('../../.dev/dev-issuer-key.json', import.meta.url));
+export const DEV_KEY_FILE = join(PROJECT_ROOT, '.dev', 'dev-issuer-key.json');
 
 interface KeyMaterial {
   readonly privateKey: CryptoKey;
