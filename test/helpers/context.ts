@@ -1,11 +1,8 @@
 import type { Principal } from '../../src/auth/principal.js';
-import { Identity } from '../../src/auth/identity.js';
-import type { RequestContext } from '../../src/context.js';
+import { createRequestContext, type RequestContext } from '../../src/context.js';
 import { PERSONAS, type PersonaName } from '../../src/demo/personas.js';
 import { createLogger } from '../../src/log.js';
-import { createRuleCache } from '../../src/server.js';
 import type { Upstreams } from '../../src/upstream/index.js';
-import { createLoaders } from '../../src/upstream/loaders.js';
 
 /** The principal a persona's development token would produce after verification. */
 export function personaPrincipal(persona: PersonaName): Principal {
@@ -22,16 +19,5 @@ export function personaPrincipal(persona: PersonaName): Principal {
 
 /** A request context built the way the server builds one, for in-process execution. */
 export function contextFor(persona: PersonaName, upstreams: Upstreams, now: () => number = Date.now): RequestContext {
-  const principal = personaPrincipal(persona);
-  const loaders = createLoaders(upstreams);
-  return {
-    principal,
-    identity: new Identity(principal, loaders, now),
-    loaders,
-    upstreams,
-    authz: createRuleCache(createLogger('silent')),
-    log: createLogger('silent'),
-    maxPageSize: 500,
-    now,
-  };
+  return createRequestContext(personaPrincipal(persona), { upstreams, log: createLogger('silent'), maxPageSize: 500, now });
 }
