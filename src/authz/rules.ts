@@ -1,6 +1,6 @@
 import { and, chain, or, rule } from 'graphql-shield';
 import type { RequestContext } from '../context.js';
-import { LicenseRequiredError, NoFreeSeatError, NotAssignedError, NotFoundError } from '../errors.js';
+import { BadUserInputError, LicenseRequiredError, NoFreeSeatError, NotAssignedError, NotFoundError } from '../errors.js';
 import type { BusinessIdentity } from '../auth/identity.js';
 
 /**
@@ -79,6 +79,14 @@ export function hasEntitlement<T>(feature: string, customerIdOf: (object: T) => 
 
 // --- Mutation input rules: they load through the same loaders the resolver then uses. ---
 
+// Upstream ids are opaque but short and URL-safe; anything else is refused before any lookup.
+const OPAQUE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** `args.licenseId` and `args.userId` look like upstream ids (checked before any upstream call). */
+export const seatArgsAreIds = rule('license and user arguments are well-formed ids', { cache: 'strict' })((_p, args: Args) =>
+  (OPAQUE_ID.test(String(args.licenseId)) && OPAQUE_ID.test(String(args.userId))) || new BadUserInputError('licenseId and userId must be ids as returned by this API.'),
+);
+
 /** `args.licenseId` is a license of the caller's customer; anything else reads as "not found". */
 export const licenseArgIsCallers = rule('license argument belongs to the caller\'s customer', { cache: 'strict' })(
   async (_p, args: Args, ctx: Ctx) => {
@@ -121,5 +129,5 @@ export const canReadLicenses = or(hasPermission('read:licenses'), isSupportStaff
 export const canManageLicenses = and(hasPermission('manage:licenses'), isCustomerAdmin);
 /** Mutation guard for seat changes, cheapest checks first. */
 export function seatChange(...extra: Parameters<typeof chain>) {
-  return chain(canManageLicenses, licenseArgIsCallers, userArgIsCallersCustomer, ...extra);
+  return chain(canManageLicenses, seatArgsAreIds, licenseArgIsCallers, userArgIsCallersCustomer, ...extra);
 }

@@ -332,3 +332,15 @@ describe('mutations: assignLicenseSeat / revokeLicenseSeat', () => {
     await stack.gql(REVOKE, { persona: 'alice', variables: { l: analytics.id, u: user.id } });
   });
 });
+
+describe('mutation input rules', () => {
+  test('ids that cannot be upstream ids are BAD_USER_INPUT before any upstream call', async () => {
+    const token = await stack.token('alice');
+    stack.demo.resetStats();
+    const result = await stack.gql(`mutation { assignLicenseSeat(licenseId: "../../admin", userId: "x") { user { id } } }`, { token });
+    expect(codes(result)).toEqual(['BAD_USER_INPUT']);
+    expect(result.data).toEqual({ assignLicenseSeat: null });
+    // The token is verified and cached before this request; the caller's identity is not even needed.
+    expect(stack.demo.licenses.stats.total).toBe(0);
+  });
+});
