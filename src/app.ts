@@ -18,6 +18,9 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
+// How often an instance that could not fetch the issuer's keys tries again.
+const KEY_RETRY_MS = 5000;
+
 /** Options that are not configuration: where the dev key lives (tests use a fresh key). */
 export interface StartOptions {
   readonly log: Logger;
@@ -58,7 +61,21 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       urls = config.upstream;
     }
 
-    const upstreams = createUpstreams({ urls, timeoutMs: config.upstream.timeoutMs, maxConnections: config.upstream.maxConnections });
+    const upstreams = createUpstreams({
+      urls,
+      timeoutMs: config.upstream.timeoutMs,
+      timeoutsMs: config.upstream.timeoutsMs,
+      maxConnections: config.upstream.maxConnections,
+      resilience: {
+        maxBodyBytes: config.upstream.maxBodyBytes,
+        readRetries: config.upstream.readRetries,
+        retryDelayMs: config.upstream.retryDelayMs,
+        breakerFailureThreshold: config.upstream.breaker.failureThreshold,
+        breakerWindowMs: config.upstream.breaker.windowMs,
+        breakerResetMs: config.upstream.breaker.resetMs,
+      },
+      log,
+    });
     cleanups.push(() => upstreams.close());
     const verifier = createTokenVerifier({
       ...issuer,
@@ -71,12 +88,39 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       cacheTtlSeconds: config.auth.tokenCacheTtlSeconds,
       jwksCooldownSeconds: config.auth.jwksCooldownSeconds,
       jwksTimeoutMs: config.auth.jwksTimeoutMs,
+      jwksCacheMaxAgeSeconds: config.auth.jwksCacheMaxAgeSeconds,
+      log,
     });
+    // Keys are fetched before the first request; until that succeeds the instance is not
+    // ready, and (since a not-ready instance gets no traffic to trigger a fetch) retries
+    // on its own.
+    if (!(await verifier.prefetch())) log.warn('auth.jwks_prefetch_failed', { jwksUrl: issuer.jwksUrl });
+    const keyRetry = setInterval(() => {
+      if (verifier.ready()) clearInterval(keyRetry);
+      else void verifier.prefetch();
+    }, KEY_RETRY_MS);
+    keyRetry.unref();
+    cleanups.push(async () => clearInterval(keyRetry));
+    let draining = false;
     const sandboxToken = devIssuer && !config.production ? await devIssuer.signPersona('alice', { ttlSeconds: 12 * 3600 }) : undefined;
-    const bff = createBff({ config, verifier, upstreams, log, sandboxToken });
+    const bff = createBff({
+      config,
+      verifier,
+      upstreams,
+      log,
+      sandboxToken,
+      readiness: () => !draining && verifier.ready() && (upstreams.available?.() ?? true),
+    });
     const url = await bff.listen(config.port, config.host);
     // The BFF goes first so in-flight requests can still reach the upstreams while draining.
-    cleanups.push(() => bff.stop());
+    // Readiness turns false first and stays so for `shutdownDelayMs` while requests are still
+    // served, so load balancers stop sending traffic before the listener closes.
+    cleanups.push(async () => {
+      draining = true;
+      log.info('shutdown.draining', { delayMs: config.shutdownDelayMs });
+      if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+      await bff.stop();
+    });
     return { url, bff, upstreams, devIssuer, demo, stop: stopAll };
   } catch (error) {
     await stopAll();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { QueryLimits } from './limits.js';
 
 /**
  * The one place that reads `process.env`. Everything is validated at start-up and every
@@ -34,6 +35,7 @@ const EnvSchema = z.object({
   PORT: int(0, 65535).default(4000),
   GRAPHQL_PATH: z.string().regex(/^\/[\w\-/]*$/, 'must be a path starting with /').default('/graphql'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  SHUTDOWN_DELAY_MS: int(0, 60_000).optional(),
 
   AUTH_ISSUER: z.string().trim().min(1).optional(),
   AUTH_AUDIENCE: z.string().trim().min(1).optional(),
@@ -47,16 +49,31 @@ const EnvSchema = z.object({
   AUTH_TOKEN_CACHE_TTL_SECONDS: int(0, 3600).default(60),
   AUTH_JWKS_COOLDOWN_SECONDS: int(0, 3600).default(30),
   AUTH_JWKS_TIMEOUT_MS: int(100, 60_000).default(5000),
+  AUTH_JWKS_CACHE_MAX_AGE_SECONDS: int(10, 86_400).default(600),
 
   CUSTOMERS_API_URL: url.optional(),
   BILLING_API_URL: url.optional(),
   LICENSES_API_URL: url.optional(),
   UPSTREAM_TIMEOUT_MS: int(50, 120_000).default(5000),
   UPSTREAM_MAX_CONNECTIONS: int(1, 10_000).default(64),
+  CUSTOMERS_API_TIMEOUT_MS: int(50, 120_000).optional(),
+  BILLING_API_TIMEOUT_MS: int(50, 120_000).optional(),
+  LICENSES_API_TIMEOUT_MS: int(50, 120_000).optional(),
+  UPSTREAM_MAX_BODY_BYTES: int(1024, 256 * 1024 * 1024).default(16 * 1024 * 1024),
+  UPSTREAM_READ_RETRIES: int(0, 3).default(1),
+  UPSTREAM_RETRY_DELAY_MS: int(0, 10_000).default(100),
+  UPSTREAM_BREAKER_FAILURE_THRESHOLD: int(0, 10_000).default(5),
+  UPSTREAM_BREAKER_WINDOW_MS: int(100, 600_000).default(10_000),
+  UPSTREAM_BREAKER_RESET_MS: int(100, 600_000).default(5000),
 
   MAX_PAGE_SIZE: int(1, 500).default(100),
   BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(100 * 1024),
   CORS_ORIGINS: list.default([]),
+  GRAPHQL_MAX_DEPTH: int(1, 100).default(10),
+  GRAPHQL_MAX_ALIASES: int(0, 1000).default(15),
+  GRAPHQL_MAX_DIRECTIVES: int(0, 1000).default(20),
+  GRAPHQL_MAX_TOKENS: int(50, 100_000).default(1000),
+  GRAPHQL_MAX_COST: int(10, 10_000_000).default(20_000),
 
   DEMO_SCALE: int(1, 1000).default(1),
   DEMO_LATENCY_MS: int(0, 10_000).default(0),
@@ -81,6 +98,8 @@ export interface Config {
   readonly port: number;
   readonly graphqlPath: string;
   readonly logLevel: Env['LOG_LEVEL'];
+  /** On SIGTERM: how long readiness reads false before draining starts (load balancers notice). */
+  readonly shutdownDelayMs: number;
   readonly auth: AuthConfig & {
     readonly algorithms: readonly string[];
     readonly clockToleranceSeconds: number;
@@ -91,11 +110,22 @@ export interface Config {
     readonly tokenCacheTtlSeconds: number;
     readonly jwksCooldownSeconds: number;
     readonly jwksTimeoutMs: number;
+    readonly jwksCacheMaxAgeSeconds: number;
   };
-  readonly upstream: UpstreamConfig & { readonly timeoutMs: number; readonly maxConnections: number };
+  readonly upstream: UpstreamConfig & {
+    readonly timeoutMs: number;
+    /** Per-upstream overrides of `timeoutMs`. */
+    readonly timeoutsMs: { readonly customers: number; readonly billing: number; readonly licenses: number };
+    readonly maxConnections: number;
+    readonly maxBodyBytes: number;
+    readonly readRetries: number;
+    readonly retryDelayMs: number;
+    readonly breaker: { readonly failureThreshold: number; readonly windowMs: number; readonly resetMs: number };
+  };
   readonly maxPageSize: number;
   readonly bodyLimitBytes: number;
   readonly corsOrigins: readonly string[];
+  readonly queryLimits: QueryLimits;
 }
 
 /** Thrown with every configuration problem found, one per line. */
@@ -150,6 +180,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     port: env.PORT,
     graphqlPath: env.GRAPHQL_PATH,
     logLevel: env.LOG_LEVEL,
+    shutdownDelayMs: env.SHUTDOWN_DELAY_MS ?? (production ? 5000 : 0),
     auth: {
       ...auth,
       algorithms: env.AUTH_ALGORITHMS,
@@ -161,11 +192,36 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       tokenCacheTtlSeconds: env.AUTH_TOKEN_CACHE_TTL_SECONDS,
       jwksCooldownSeconds: env.AUTH_JWKS_COOLDOWN_SECONDS,
       jwksTimeoutMs: env.AUTH_JWKS_TIMEOUT_MS,
+      jwksCacheMaxAgeSeconds: env.AUTH_JWKS_CACHE_MAX_AGE_SECONDS,
     },
-    upstream: { ...upstream, timeoutMs: env.UPSTREAM_TIMEOUT_MS, maxConnections: env.UPSTREAM_MAX_CONNECTIONS },
+    upstream: {
+      ...upstream,
+      timeoutMs: env.UPSTREAM_TIMEOUT_MS,
+      timeoutsMs: {
+        customers: env.CUSTOMERS_API_TIMEOUT_MS ?? env.UPSTREAM_TIMEOUT_MS,
+        billing: env.BILLING_API_TIMEOUT_MS ?? env.UPSTREAM_TIMEOUT_MS,
+        licenses: env.LICENSES_API_TIMEOUT_MS ?? env.UPSTREAM_TIMEOUT_MS,
+      },
+      maxConnections: env.UPSTREAM_MAX_CONNECTIONS,
+      maxBodyBytes: env.UPSTREAM_MAX_BODY_BYTES,
+      readRetries: env.UPSTREAM_READ_RETRIES,
+      retryDelayMs: env.UPSTREAM_RETRY_DELAY_MS,
+      breaker: {
+        failureThreshold: env.UPSTREAM_BREAKER_FAILURE_THRESHOLD,
+        windowMs: env.UPSTREAM_BREAKER_WINDOW_MS,
+        resetMs: env.UPSTREAM_BREAKER_RESET_MS,
+      },
+    },
     maxPageSize: env.MAX_PAGE_SIZE,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     corsOrigins: env.CORS_ORIGINS,
+    queryLimits: {
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxAliases: env.GRAPHQL_MAX_ALIASES,
+      maxDirectives: env.GRAPHQL_MAX_DIRECTIVES,
+      maxTokens: env.GRAPHQL_MAX_TOKENS,
+      maxCost: env.GRAPHQL_MAX_COST,
+    },
   };
 }
 

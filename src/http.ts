@@ -35,9 +35,12 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
   server.requestTimeout = 30_000;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = parseUrl(req.url);
+    if (url === null) return sendJson(res, 400, graphqlError('Bad request.', 'BAD_REQUEST'));
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
-    if (url.pathname === '/readyz') return options.isReady() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'draining' });
+    // Not ready: draining, issuer keys never fetched, or every upstream circuit open. Why is
+    // in the log, not here: the probe is reachable by anyone who can reach the port.
+    if (url.pathname === '/readyz') return options.isReady() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not_ready' });
     if (url.pathname !== graphqlPath) return sendJson(res, 404, graphqlError('Not found.', 'BAD_REQUEST'));
 
     if (!applyCors(req, res, options.corsOrigins)) return sendJson(res, 403, graphqlError('Origin not allowed.', 'BAD_REQUEST'));
@@ -120,6 +123,15 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** The request target as a URL; null for targets that do not parse (never a 500). */
+function parseUrl(target: string | undefined): URL | null {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    return null;
+  }
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -7,19 +7,16 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { readBearer } from './auth/bearer.js';
-import { Identity } from './auth/identity.js';
 import type { TokenVerifier } from './auth/verifier.js';
 import type { Denial } from './authz/apply.js';
-import { RuleCache } from './authz/engine.js';
 import type { Config } from './config.js';
-import type { RequestContext } from './context.js';
-import { ErrorCode, isKnownErrorCode, UnauthenticatedError, UpstreamUnavailableError } from './errors.js';
+import { createRequestContext, type RequestContext } from './context.js';
+import { ErrorCode, isKnownErrorCode, UnauthenticatedError } from './errors.js';
 import { createHttpServer } from './http.js';
 import { DEFAULT_QUERY_LIMITS, queryProtection, type QueryLimits } from './limits.js';
 import type { Logger } from './log.js';
 import { createAuthorizedSchema } from './schema.js';
 import type { Upstreams } from './upstream/index.js';
-import { createLoaders } from './upstream/loaders.js';
 
 /** What the BFF is built from; `main.ts` assembles it from configuration, tests by hand. */
 export interface BffDependencies {
@@ -89,17 +86,7 @@ export function createBff(deps: BffDependencies): Bff {
     if (bearer.kind === 'none') throw new UnauthenticatedError('An access token is required (Authorization: Bearer <token>).');
     if (bearer.kind === 'malformed') throw new UnauthenticatedError('The Authorization header is not a well-formed bearer token.');
     const principal = verifier.cached(bearer.token) ?? (await verifier.verify(bearer.token));
-    const loaders = createLoaders(upstreams);
-    return {
-      principal,
-      identity: new Identity(principal, loaders, now),
-      loaders,
-      upstreams,
-      authz: createRuleCache(log),
-      log,
-      maxPageSize: config.maxPageSize,
-      now,
-    };
+    return createRequestContext(principal, { upstreams, log, maxPageSize: config.maxPageSize, now });
   }
 
   const limits = queryProtection(config.queryLimits ?? DEFAULT_QUERY_LIMITS, { production: config.production });
@@ -111,6 +98,9 @@ export function createBff(deps: BffDependencies): Bff {
     persistedQueries: false,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // main.ts owns shutdown: readiness must turn false before the listener closes, which
+    // Apollo's own SIGTERM handler (on outside NODE_ENV=test) would do at once.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => formatError(formatted, error, log),
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
@@ -158,14 +148,6 @@ export function createBff(deps: BffDependencies): Bff {
       await apollo.stop();
     },
   };
-}
-
-/** The per-request rule cache: a rule that fails denies; an upstream outage says so, anything else is FORBIDDEN. */
-export function createRuleCache(log: Logger): RuleCache {
-  return new RuleCache(
-    (rule, error) => log.warn('authz.rule_failed', { rule, error: error instanceof Error ? error.message : String(error) }),
-    (error) => (error instanceof UpstreamUnavailableError ? error : false),
-  );
 }
 
 /**

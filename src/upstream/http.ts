@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import { UpstreamUnavailableError } from '../errors.js';
+import { CircuitBreaker, type BreakerOptions, type BreakerTicket } from './breaker.js';
 
 /** How one upstream API is reached. */
 export interface UpstreamHttpOptions {
@@ -11,6 +12,16 @@ export interface UpstreamHttpOptions {
   readonly maxConnections: number;
   /** Responses larger than this are abandoned, never buffered. */
   readonly maxBodyBytes?: number;
+  /** Extra attempts for idempotent reads after a transport fault, timeout or 5xx (writes: never). */
+  readonly readRetries?: number;
+  /** Base delay before a retry; each wait is jittered to 50-150% of it. */
+  readonly retryDelayMs?: number;
+  /** Circuit breaker tuning; absent (or a threshold of 0) means no breaker. */
+  readonly breaker?: BreakerOptions;
+  /** Told about every failed call, for the log; never reaches a client. */
+  readonly onFailure?: (failure: { service: string; operation: string; reason: string }) => void;
+  /** Injected by tests: the source of retry jitter. */
+  readonly random?: () => number;
 }
 
 /** A non-2xx answer from an upstream, kept server-side: its body never reaches a client. */
@@ -26,6 +37,21 @@ export class UpstreamStatusError extends Error {
   }
 }
 
+/** Why a call failed without a usable HTTP status; carried as `originalError`, logged, never sent. */
+export type UpstreamFaultReason = 'transport' | 'timeout' | 'too_large' | 'malformed' | 'circuit_open';
+
+/** The server-side cause of an `UpstreamUnavailableError`. */
+export class UpstreamFault extends Error {
+  constructor(
+    readonly service: string,
+    readonly reason: UpstreamFaultReason,
+    cause?: unknown,
+  ) {
+    super(`${service}: ${reason}${cause instanceof Error ? ` (${cause.message})` : ''}`, cause === undefined ? undefined : { cause });
+    this.name = 'UpstreamFault';
+  }
+}
+
 /** Counts calls per operation; tests and benchmarks read it to prove batching. */
 export interface CallRecorder {
   record(service: string, operation: string): void;
@@ -33,10 +59,12 @@ export interface CallRecorder {
 
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 
-/** JSON over HTTP to one upstream, on a keep-alive connection pool. */
+/** JSON over HTTP to one upstream, on a keep-alive connection pool, behind a circuit breaker. */
 export class UpstreamHttp {
   private readonly pool: Pool;
   private readonly maxBody: number;
+  /** Null when disabled by configuration. */
+  readonly breaker: CircuitBreaker | null;
 
   constructor(private readonly options: UpstreamHttpOptions, private readonly recorder?: CallRecorder) {
     this.pool = new Pool(options.baseUrl, {
@@ -47,6 +75,7 @@ export class UpstreamHttp {
       connectTimeout: options.timeoutMs,
     });
     this.maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    this.breaker = options.breaker && options.breaker.failureThreshold > 0 ? new CircuitBreaker(options.breaker) : null;
   }
 
   /** Name of the service, for errors. */
@@ -55,11 +84,50 @@ export class UpstreamHttp {
   }
 
   /**
-   * Sends one request and parses the JSON answer. Non-2xx becomes `UpstreamStatusError`;
-   * transport faults, timeouts, oversized or malformed bodies become `UpstreamUnavailableError`.
+   * Sends one request and parses the JSON answer, exactly once (no retry: safe for writes).
+   * Non-2xx becomes `UpstreamStatusError`; transport faults, timeouts, oversized or malformed
+   * bodies and an open circuit become `UpstreamUnavailableError`.
    */
   async request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
-    this.recorder?.record(this.options.service, `${method} ${path}`);
+    const operation = `${method} ${path}`;
+    const ticket = this.breaker === null ? null : this.breaker.acquire();
+    if (this.breaker !== null && ticket === null) {
+      // Fail fast: a dead upstream costs no connection, no timeout, no upstream load.
+      throw this.fail(operation, new UpstreamFault(this.service, 'circuit_open'));
+    }
+    this.recorder?.record(this.options.service, operation);
+    try {
+      const result = await this.attempt<T>(method, path, body);
+      ticket?.success();
+      return result;
+    } catch (error) {
+      this.settle(ticket, error);
+      throw error instanceof UpstreamFault ? this.fail(operation, error) : this.reportStatus(operation, error);
+    }
+  }
+
+  /**
+   * An idempotent read (batch reads are POSTs that change nothing): like `request`, plus up
+   * to `readRetries` more attempts, after a jittered pause, when the failure may be transient.
+   */
+  async read<T>(path: string, body: unknown): Promise<T> {
+    const retries = this.options.readRetries ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.request<T>('POST', path, body);
+      } catch (error) {
+        if (attempt >= retries || !isTransient(error)) throw error;
+        await sleep(retryDelay(this.options.retryDelayMs ?? 100, this.options.random ?? Math.random));
+      }
+    }
+  }
+
+  /** Closes idle connections; in-flight requests finish first. */
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private async attempt<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     let response;
     try {
@@ -71,29 +139,73 @@ export class UpstreamHttp {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (cause) {
-      throw new UpstreamUnavailableError(this.options.service, { originalError: asError(cause) });
+      throw new UpstreamFault(this.service, signal.aborted ? 'timeout' : 'transport', cause);
     }
     let text: string;
     try {
+      // A declared length over the limit is refused before a byte is read.
+      const declared = Number(response.headers['content-length']);
+      if (Number.isFinite(declared) && declared > this.maxBody) throw new BodyTooLarge(this.maxBody);
       text = await readBounded(response.body, this.maxBody);
     } catch (cause) {
       response.body.destroy();
-      throw new UpstreamUnavailableError(this.options.service, { originalError: asError(cause) });
+      throw new UpstreamFault(this.service, cause instanceof BodyTooLarge ? 'too_large' : signal.aborted ? 'timeout' : 'transport', cause);
     }
     if (response.statusCode < 200 || response.statusCode >= 300) {
-      throw new UpstreamStatusError(this.options.service, response.statusCode, errorCode(text));
+      // Redirects are never followed: an upstream pointing elsewhere is misconfigured.
+      throw new UpstreamStatusError(this.service, response.statusCode, errorCode(text));
     }
     if (response.statusCode === 204 || text === '') return undefined as T;
     try {
       return JSON.parse(text) as T;
     } catch (cause) {
-      throw new UpstreamUnavailableError(this.options.service, { originalError: asError(cause) });
+      throw new UpstreamFault(this.service, 'malformed', cause);
     }
   }
 
-  /** Closes idle connections; in-flight requests finish first. */
-  async close(): Promise<void> {
-    await this.pool.close();
+  /** A 4xx is the upstream working as designed; anything else counts against it. */
+  private settle(ticket: BreakerTicket | null, error: unknown): void {
+    if (ticket === null) return;
+    if (error instanceof UpstreamStatusError && error.status >= 400 && error.status < 500) ticket.success();
+    else ticket.failure();
+  }
+
+  private fail(operation: string, fault: UpstreamFault): UpstreamUnavailableError {
+    this.options.onFailure?.({ service: this.service, operation, reason: fault.reason });
+    return new UpstreamUnavailableError(this.service, { originalError: fault });
+  }
+
+  private reportStatus(operation: string, error: unknown): unknown {
+    if (error instanceof UpstreamStatusError && (error.status < 400 || error.status >= 500)) {
+      this.options.onFailure?.({ service: this.service, operation, reason: `status ${error.status}` });
+    }
+    return error;
+  }
+}
+
+/** True for failures a second attempt may cure: transport faults, timeouts, 5xx answers. */
+function isTransient(error: unknown): boolean {
+  if (error instanceof UpstreamStatusError) return error.status >= 500;
+  if (error instanceof UpstreamUnavailableError) {
+    const cause = error.originalError;
+    return cause instanceof UpstreamFault && (cause.reason === 'transport' || cause.reason === 'timeout');
+  }
+  return false;
+}
+
+/** A retry pause of 50-150% of `baseMs`, so retries from many requests do not align. */
+export function retryDelay(baseMs: number, random: () => number): number {
+  return Math.round(baseMs * (0.5 + random()));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+class BodyTooLarge extends Error {
+  constructor(limit: number) {
+    super(`response body exceeds ${limit} bytes`);
+    this.name = 'BodyTooLarge';
   }
 }
 
@@ -102,7 +214,7 @@ async function readBounded(body: AsyncIterable<Buffer>, limit: number): Promise<
   let size = 0;
   for await (const chunk of body) {
     size += chunk.length;
-    if (size > limit) throw new Error(`response body exceeds ${limit} bytes`);
+    if (size > limit) throw new BodyTooLarge(limit);
     chunks.push(chunk);
   }
   return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
@@ -117,10 +229,6 @@ function errorCode(text: string): string | undefined {
   }
 }
 
-function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
-}
-
 /** Paths of an OpenAPI `paths` type that accept POST. */
 export type PostPath<Paths> = { [K in keyof Paths]: Paths[K] extends { post: object } ? K : never }[keyof Paths] & string;
 /** JSON request body of `POST path`, as the OpenAPI document declares it. */
@@ -129,13 +237,14 @@ export type PostBody<Paths, K extends keyof Paths> = Paths[K] extends { post: { 
 export type PostOk<Paths, K extends keyof Paths> = Paths[K] extends { post: { responses: { 200: { content: { 'application/json': infer R } } } } } ? R : never;
 
 /**
- * A batch read: POST with a JSON body, typed by the upstream's OpenAPI paths. Any upstream
- * refusal is an outage from the client's point of view (reads carry no user input that
- * could be "wrong"), so it never leaks details.
+ * A batch read: POST with a JSON body, typed by the upstream's OpenAPI paths, retried on a
+ * transient failure (it changes nothing upstream). Any upstream refusal is an outage from
+ * the client's point of view (reads carry no user input that could be "wrong"), so it
+ * never leaks details.
  */
 export async function readCall<Paths, K extends PostPath<Paths>>(http: UpstreamHttp, path: K, body: PostBody<Paths, K>): Promise<PostOk<Paths, K>> {
   try {
-    return await http.request<PostOk<Paths, K>>('POST', path, body);
+    return await http.read<PostOk<Paths, K>>(path, body);
   } catch (error) {
     if (error instanceof UpstreamStatusError) {
       throw new UpstreamUnavailableError(http.service, { originalError: error });

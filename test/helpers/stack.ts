@@ -1,11 +1,12 @@
-import { createTokenVerifier } from '../../src/auth/verifier.js';
+import { createTokenVerifier, type KeyStatus, type TokenVerifier, type VerifierOptions } from '../../src/auth/verifier.js';
 import { createDevIssuer, type DevIssuer, type SignOptions } from '../../src/demo/dev-issuer.js';
 import type { PersonaName } from '../../src/demo/personas.js';
 import { startDemoServices, type DemoServices } from '../../src/demo/services.js';
 import type { DemoWorld } from '../../src/demo/world.js';
+import type { QueryLimits } from '../../src/limits.js';
 import { createLogger } from '../../src/log.js';
 import { createBff, type Bff } from '../../src/server.js';
-import { createUpstreams } from '../../src/upstream/index.js';
+import { createUpstreams, type ResilienceOptions, type Upstreams } from '../../src/upstream/index.js';
 
 /**
  * A complete BFF for tests: a fresh development issuer (its own key, JWKS over HTTP), the
@@ -21,6 +22,9 @@ export interface TestStack {
   readonly logs: Record<string, unknown>[];
   /** Raw log text, to assert that secrets never appear. */
   readonly rawLogs: () => string;
+  /** The verifier and upstreams the server uses (hostile tests inspect key and circuit state). */
+  readonly verifier: TokenVerifier & KeyStatus;
+  readonly upstreams: Upstreams;
   token(persona: PersonaName, options?: SignOptions): Promise<string>;
   /** POSTs a GraphQL request; `token: null` sends none. */
   gql<T = GqlData>(query: string, options?: { token?: string | null; persona?: PersonaName; variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<GqlResult<T>>;
@@ -51,6 +55,21 @@ export interface StackOptions {
   production?: boolean;
   now?: () => number;
   tokenCacheSize?: number;
+  /** Overrides of the verifier's options (e.g. another JWKS URL, `requireAtJwt`). */
+  verifier?: Partial<VerifierOptions>;
+  /** Fetch the issuer's keys before listening (default true), as the app does. */
+  prefetchKeys?: boolean;
+  /** Per-call upstream budget (default 5000 ms). */
+  upstreamTimeoutMs?: number;
+  /** Retries, breakers and body limits of the upstreams (default: none, 16 MiB). */
+  resilience?: Partial<ResilienceOptions>;
+  /** Replaces some upstream base URLs (e.g. a fake billing service). */
+  upstreamUrls?: Partial<DemoServices['urls']>;
+  /** Wraps the upstream clients the server uses (e.g. to inject foreign records). */
+  wrapUpstreams?: (upstreams: Upstreams) => Upstreams;
+  queryLimits?: QueryLimits;
+  bodyLimitBytes?: number;
+  corsOrigins?: string[];
 }
 
 /** Starts everything on ephemeral ports; call `stop()` in afterAll. */
@@ -61,13 +80,20 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     ...(options.world ? { world: options.world } : { scale: options.scale ?? 1 }),
     latencyMs: options.latencyMs ?? 0,
   });
-  const upstreams = createUpstreams({ urls: demo.urls, timeoutMs: 5000, maxConnections: 16 });
   let raw = '';
   const logs: Record<string, unknown>[] = [];
   const log = createLogger('debug', (line) => {
     raw += line;
     logs.push(JSON.parse(line) as Record<string, unknown>);
   });
+  const realUpstreams = createUpstreams({
+    urls: { ...demo.urls, ...options.upstreamUrls },
+    timeoutMs: options.upstreamTimeoutMs ?? 5000,
+    maxConnections: 16,
+    ...(options.resilience ? { resilience: options.resilience } : {}),
+    log,
+  });
+  const upstreams = options.wrapUpstreams ? options.wrapUpstreams(realUpstreams) : realUpstreams;
   const verifier = createTokenVerifier({
     issuer: issuer.issuer,
     audience: issuer.audience,
@@ -81,15 +107,20 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     cacheTtlSeconds: 60,
     jwksCooldownSeconds: 30,
     jwksTimeoutMs: 2000,
+    log,
+    ...options.verifier,
   });
+  if (options.prefetchKeys ?? true) await verifier.prefetch();
   const bff = createBff({
     config: {
       production: options.production ?? false,
       graphqlPath: '/graphql',
-      bodyLimitBytes: 100 * 1024,
-      corsOrigins: ['https://portal.example.com'],
+      corsOrigins: options.corsOrigins ?? ['https://portal.example.com'],
       maxPageSize: options.maxPageSize ?? 100,
+      bodyLimitBytes: options.bodyLimitBytes ?? 100 * 1024,
+      ...(options.queryLimits ? { queryLimits: options.queryLimits } : {}),
     },
+    readiness: () => verifier.ready() && (upstreams.available?.() ?? true),
     verifier,
     upstreams,
     log,
@@ -104,6 +135,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     issuer,
     demo,
     world: demo.world,
+    verifier,
+    upstreams,
     logs,
     rawLogs: () => raw,
     token: (persona, signOptions) => issuer.signPersona(persona, signOptions),
@@ -125,7 +158,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     },
     async stop() {
       await bff.stop();
-      await upstreams.close();
+      await realUpstreams.close();
       await demo.close();
       await issuer.close();
     },

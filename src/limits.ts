@@ -1,0 +1,106 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { GraphQLError, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql';
+
+/**
+ * Query-shape limits: what a single GraphQL document may cost us before anything executes.
+ * Depth, aliases, directives and cost are graphql-armor validation rules; the token limit is
+ * graphql-js's own `maxTokens` parse option, so an oversized document is abandoned while it
+ * is being lexed. Refusals name the limit that was hit, never its value: a client learns it
+ * asked for too much, not how much it may ask for.
+ */
+
+/** The limits themselves; all come from configuration (see .env.example). */
+export interface QueryLimits {
+  /** Deepest selection nesting (fragments count as a level). */
+  readonly maxDepth: number;
+  /** Aliased fields in one operation. */
+  readonly maxAliases: number;
+  /** Directives in one operation. */
+  readonly maxDirectives: number;
+  /** Lexical tokens in one document. */
+  readonly maxTokens: number;
+  /** graphql-armor's cost estimate (objects 2, scalars 1, ×1.5 per level, × literal `first`). */
+  readonly maxCost: number;
+}
+
+/** Defaults: room for every query the SPAs send, far below what hurts. */
+export const DEFAULT_QUERY_LIMITS: QueryLimits = {
+  maxDepth: 10,
+  maxAliases: 15,
+  maxDirectives: 20,
+  maxTokens: 1000,
+  maxCost: 20_000,
+};
+
+/** What Apollo Server needs to enforce the limits. */
+export interface QueryProtection {
+  readonly plugins: ApolloServerPlugin<BaseContext>[];
+  readonly validationRules: ValidationRule[];
+  readonly parseOptions: ParseOptions;
+}
+
+/** The messages clients see; deliberately without numbers. */
+export const LIMIT_MESSAGES = {
+  depth: 'The query is nested too deeply.',
+  aliases: 'The query uses too many aliases.',
+  directives: 'The query uses too many directives.',
+  cost: 'The query is too expensive.',
+  tokens: 'Syntax Error: The query is too large.',
+} as const;
+
+/**
+ * Builds the plugins, validation rules and parse options enforcing `limits`. In production
+ * introspection is off, and the rules also measure `__schema` selections instead of skipping
+ * them (graphql-armor's `ignoreIntrospection` has been bypassed before through a fragment
+ * named `__schema`); in development they skip introspection so Apollo Sandbox works.
+ */
+export function queryProtection(limits: QueryLimits, options: { readonly production: boolean }): QueryProtection {
+  const ignoreIntrospection = !options.production;
+  const refuse = (message: string) => ({
+    // Our own reporter replaces armor's, whose messages spell out the limit and the count.
+    propagateOnRejection: false,
+    exposeLimits: false,
+    onReject: [(context: ValidationContext | null) => context?.reportError(new GraphQLError(message))],
+  });
+  const armor = new ApolloArmor({
+    // Suggestions are stripped by our own plugin below, for every error, not only "Did you mean" fields.
+    blockFieldSuggestion: { enabled: false },
+    // The token limit is graphql-js's parse option: it stops lexing early and never throws from a plugin.
+    maxTokens: { enabled: false },
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection, flattenFragments: false, ...refuse(LIMIT_MESSAGES.depth) },
+    // No allow-list: an alias named `__typename` on another field must count too.
+    maxAliases: { n: limits.maxAliases, allowList: [], ...refuse(LIMIT_MESSAGES.aliases) },
+    maxDirectives: { n: limits.maxDirectives, ...refuse(LIMIT_MESSAGES.directives) },
+    costLimit: { maxCost: limits.maxCost, ignoreIntrospection, ...refuse(LIMIT_MESSAGES.cost) },
+  }).protect();
+  return {
+    // armor's only plugins (suggestions, tokens) are disabled above: its rules are all we use.
+    plugins: [errorHygiene({ stripSuggestions: options.production })],
+    validationRules: armor.validationRules,
+    parseOptions: { maxTokens: limits.maxTokens },
+  };
+}
+
+const TOKEN_LIMIT = /^Syntax Error: Document contains more th\w* \d+ tokens/;
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+
+/**
+ * Rewrites error messages before they are formatted: the token-limit parse error loses its
+ * number, and (in production) every "Did you mean ...?" suggestion is removed, including the
+ * ones Apollo's `hideSchemaDetailsFromClientErrors` leaves in variable-coercion errors.
+ */
+function errorHygiene(options: { readonly stripSuggestions: boolean }): ApolloServerPlugin<BaseContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) {
+            if (TOKEN_LIMIT.test(error.message)) error.message = LIMIT_MESSAGES.tokens;
+            else if (options.stripSuggestions) error.message = error.message.replace(SUGGESTION, '');
+          }
+        },
+      };
+    },
+  };
+}

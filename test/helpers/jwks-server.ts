@@ -1,0 +1,124 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { DEV_AUDIENCE, DEV_ISSUER } from '../../src/demo/dev-issuer.js';
+import { PERSONAS, type PersonaName } from '../../src/demo/personas.js';
+
+/**
+ * A tiny key server whose behaviour tests switch at will (serve keys, hang, serve HTML,
+ * answer an error status) and which counts every request it receives, so tests can prove
+ * how often the BFF dials out. Also usable as an "attacker" server that must never be hit.
+ */
+export interface JwksServer {
+  /** The JWKS URL (`/.well-known/jwks.json`). */
+  readonly url: string;
+  /** Base URL, for pointing `jku`/`x5u` headers at it. */
+  readonly origin: string;
+  /** Requests received so far, on any path. */
+  readonly requests: number;
+  mode: JwksMode;
+  /** Where `redirect` mode points. */
+  redirectTo: string;
+  /** Public keys served in `ok` mode. */
+  keys: JWK[];
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** What the server does with each request. */
+export type JwksMode = 'ok' | 'hang' | 'html' | 'error' | 'redirect';
+
+/** Starts a key server on a free loopback port, serving `keys`. */
+export async function startJwksServer(keys: JWK[] = []): Promise<JwksServer> {
+  let requests = 0;
+  const state = { mode: 'ok' as JwksMode, keys, redirectTo: 'http://169.254.169.254/latest/meta-data/' };
+  const server: Server = createServer((req, res) => {
+    requests++;
+    switch (state.mode) {
+      case 'hang':
+        return; // never answers; close() tears the socket down
+      case 'html':
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><html><body>Maintenance</body></html>');
+        return;
+      case 'error':
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal","detail":"db at 10.0.0.7 down"}');
+        return;
+      case 'redirect':
+        res.writeHead(302, { location: state.redirectTo }).end();
+        return;
+      case 'ok':
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys }));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    url: `${origin}/.well-known/jwks.json`,
+    origin,
+    get requests() {
+      return requests;
+    },
+    get mode() {
+      return state.mode;
+    },
+    set mode(mode: JwksMode) {
+      state.mode = mode;
+    },
+    get redirectTo() {
+      return state.redirectTo;
+    },
+    set redirectTo(location: string) {
+      state.redirectTo = location;
+    },
+    get keys() {
+      return state.keys;
+    },
+    set keys(next: JWK[]) {
+      state.keys = next;
+    },
+    reset() {
+      requests = 0;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A signing key of a test issuer: its public JWK (with kid) and a signer. */
+export interface TestKey {
+  readonly kid: string;
+  readonly publicJwk: JWK;
+  readonly privateKey: CryptoKey;
+  /** Signs `payload` with RS256; header/claims defaults match the development issuer. */
+  sign(payload: JWTPayload, options?: { header?: Record<string, unknown>; ttlSeconds?: number | null; issuer?: string; audience?: string }): Promise<string>;
+}
+
+/** Generates a fresh RS256 key with the given key id. */
+export async function createTestKey(kid: string): Promise<TestKey> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+  return {
+    kid,
+    publicJwk,
+    privateKey,
+    sign(payload, options = {}) {
+      const iat = Math.floor(Date.now() / 1000);
+      const jwt = new SignJWT({ iat, ...payload })
+        .setProtectedHeader({ alg: 'RS256', kid, typ: 'at+jwt', ...options.header })
+        .setIssuer(options.issuer ?? DEV_ISSUER)
+        .setAudience(options.audience ?? DEV_AUDIENCE);
+      // `ttlSeconds: null` leaves `exp` out entirely.
+      if (options.ttlSeconds !== null) jwt.setExpirationTime(iat + (options.ttlSeconds ?? 3600));
+      return jwt.sign(privateKey);
+    },
+  };
+}
+
+/** The claims the development issuer puts in a persona's access token. */
+export function personaClaims(persona: PersonaName): JWTPayload {
+  const p = PERSONAS[persona];
+  return { sub: p.subject, azp: p.clientId, scope: 'openid profile', permissions: [...p.permissions] };
+}

@@ -1,0 +1,273 @@
+/**
+ * Upstream faults injected into the demo services: latency, hangs, 500/503, malformed JSON,
+ * huge bodies, redirects. Each affected path gets UPSTREAM_UNAVAILABLE while the other
+ * upstreams' data stays intact; reads are retried once, writes never; a dead upstream trips
+ * its breaker and fails fast, then recovers; and a failed authorization lookup denies.
+ */
+import { customerBySlug } from '../../src/demo/world.js';
+import { UpstreamUnavailableError } from '../../src/errors.js';
+import { createUpstreams } from '../../src/upstream/index.js';
+import { startJwksServer, type JwksServer } from '../helpers/jwks-server.js';
+import { errorAt, startStack, type TestStack } from '../helpers/stack.js';
+import { expectKnownCodes, expectNoLeak } from './leaks.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const TIMEOUT_MS = 300;
+
+/** Customers + billing + licenses in one query; billing and licenses are nullable leaves. */
+const SPREAD = `query($id: ID!) { customer(id: $id) { name billingAccount { id } licenses { id } } }`;
+
+describe('faults with breakers off (each fault seen in isolation)', () => {
+  let stack: TestStack;
+  let acmeId: string;
+  beforeAll(async () => {
+    stack = await startStack({
+      upstreamTimeoutMs: TIMEOUT_MS,
+      resilience: { readRetries: 1, retryDelayMs: 20, breakerFailureThreshold: 0, maxBodyBytes: 256 * 1024 },
+    });
+    acmeId = customerBySlug(stack.world, 'acme').id;
+  });
+  afterAll(() => stack.stop());
+  afterEach(() => {
+    for (const service of [stack.demo.customers, stack.demo.billing, stack.demo.licenses]) {
+      service.faults.set(null);
+      service.faults.latencyMs = 0;
+    }
+  });
+
+  /** Billing failed: its field is null with a typed error, customers and licenses intact. */
+  async function expectBillingPartial(): Promise<number> {
+    const started = Date.now();
+    const result = await stack.gql(SPREAD, { persona: 'alice', variables: { id: acmeId } });
+    const elapsed = Date.now() - started;
+    expect(result.status).toBe(200);
+    expect(result.data?.customer.name).toBe('Acme Corp');
+    expect(result.data?.customer.licenses.length).toBeGreaterThan(0);
+    expect(result.data?.customer.billingAccount).toBeNull();
+    const error = errorAt(result, 'customer.billingAccount');
+    expect(error?.extensions).toEqual({ code: 'UPSTREAM_UNAVAILABLE', service: 'billing' });
+    expect(error?.message).toBe('The billing service is unavailable.');
+    expect(result.errors).toHaveLength(1);
+    expectNoLeak(result, ['hang', 'malformed', 'huge', 'redirect', 'items']);
+    return elapsed;
+  }
+
+  test('latency within the budget is tolerated', async () => {
+    stack.demo.billing.faults.latencyMs = 100;
+    const result = await stack.gql(SPREAD, { persona: 'alice', variables: { id: acmeId } });
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.customer.billingAccount).not.toBeNull();
+  });
+
+  test('a hanging upstream times out per call (one retry), and the rest of the answer is intact', async () => {
+    stack.demo.billing.faults.set({ kind: 'hang' });
+    const elapsed = await expectBillingPartial();
+    // Two attempts of 300 ms plus a short jittered pause; never the 30 s server timeout.
+    expect(elapsed).toBeGreaterThanOrEqual(2 * TIMEOUT_MS);
+    expect(elapsed).toBeLessThan(2 * TIMEOUT_MS + 1000);
+  });
+
+  test('latency beyond the budget counts as a timeout', async () => {
+    stack.demo.billing.faults.latencyMs = TIMEOUT_MS + 200;
+    await expectBillingPartial();
+  });
+
+  test.each([500, 502, 503])('HTTP %i from an upstream gives partial data with a typed error', async (status) => {
+    stack.demo.billing.faults.set({ kind: 'status', status });
+    await expectBillingPartial();
+  });
+
+  test('malformed JSON from an upstream gives partial data with a typed error', async () => {
+    stack.demo.billing.faults.set({ kind: 'malformed' });
+    await expectBillingPartial();
+  });
+
+  test('a huge body is abandoned at the configured limit, not buffered', async () => {
+    stack.demo.billing.faults.set({ kind: 'huge', bytes: 50 * 1024 * 1024 });
+    const elapsed = await expectBillingPartial();
+    expect(elapsed).toBeLessThan(2000);
+    expect(stack.rawLogs()).toContain('too_large');
+  });
+
+  test('a redirect is never followed', async () => {
+    const elsewhere: JwksServer = await startJwksServer();
+    try {
+      stack.demo.billing.faults.set({ kind: 'redirect', location: `${elsewhere.origin}/accounts/by-customer` });
+      await expectBillingPartial();
+      expect(elsewhere.requests).toBe(0);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  test('timeouts are per upstream: a per-service override applies to that service only', async () => {
+    const upstreams = createUpstreams({ urls: stack.demo.urls, timeoutMs: 2000, timeoutsMs: { billing: 100 }, maxConnections: 2 });
+    try {
+      stack.demo.billing.faults.latencyMs = 250;
+      stack.demo.customers.faults.latencyMs = 250;
+      const acme = customerBySlug(stack.world, 'acme');
+      await expect(upstreams.billing.accountsByCustomers([acme.id])).rejects.toBeInstanceOf(UpstreamUnavailableError);
+      expect(await upstreams.customers.customersByIds([acme.id])).toHaveLength(1);
+    } finally {
+      await upstreams.close();
+    }
+  });
+
+  test('a transient failure of a read is retried once, invisibly to the client', async () => {
+    stack.demo.billing.stats.reset();
+    stack.demo.billing.faults.set({ kind: 'status', status: 503, times: 1 });
+    const result = await stack.gql(SPREAD, { persona: 'alice', variables: { id: acmeId } });
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.customer.billingAccount).not.toBeNull();
+    expect(stack.demo.billing.stats.byOperation['POST /accounts/by-customer']).toBe(2);
+  });
+
+  test('a persistent failure of a read is retried only once', async () => {
+    stack.demo.billing.stats.reset();
+    stack.demo.billing.faults.set({ kind: 'status', status: 503 });
+    await expectBillingPartial();
+    expect(stack.demo.billing.stats.byOperation['POST /accounts/by-customer']).toBe(2);
+  });
+
+  test('a 4xx refusal of a read is not retried', async () => {
+    stack.demo.billing.stats.reset();
+    stack.demo.billing.faults.set({ kind: 'status', status: 400 });
+    await expectBillingPartial();
+    expect(stack.demo.billing.stats.byOperation['POST /accounts/by-customer']).toBe(1);
+  });
+
+  test('writes are never retried: a failed or timed-out seat change is attempted exactly once', async () => {
+    const acme = customerBySlug(stack.world, 'acme');
+    const analytics = stack.world.licenses.find((l) => l.customerId === acme.id && l.productName === 'Analytics Suite')!;
+    const heidi = stack.world.users.find((u) => u.customerId === acme.id && u.name.startsWith('Heidi'))!;
+    const mutation = 'mutation($l: ID!, $u: ID!) { assignLicenseSeat(licenseId: $l, userId: $u) { user { id } } }';
+    for (const fault of [{ kind: 'status', status: 503 }, { kind: 'hang' }, { kind: 'status', status: 500 }] as const) {
+      stack.demo.licenses.stats.reset();
+      stack.demo.licenses.faults.set({ ...fault, match: `${analytics.id}/assignments` });
+      const result = await stack.gql(mutation, { persona: 'alice', variables: { l: analytics.id, u: heidi.id } });
+      expect(result.errors?.map((e) => e.extensions?.code)).toEqual(['UPSTREAM_UNAVAILABLE']);
+      expectNoLeak(result);
+      expect(stack.demo.licenses.stats.byOperation['POST /licenses/{licenseId}/assignments']).toBe(1);
+    }
+    expect(stack.world.assignments.some((a) => a.licenseId === analytics.id && a.userId === heidi.id)).toBe(false);
+  });
+
+  test('licenses upstream down: the entitlement lookup fails closed, Customer.usage is not shown', async () => {
+    stack.demo.licenses.faults.set({ kind: 'status', status: 503 });
+    const result = await stack.gql(`query($id: ID!) { customer(id: $id) { name usage { period apiCalls } } viewer { subject } }`, {
+      persona: 'alice',
+      variables: { id: acmeId },
+    });
+    expect(result.status).toBe(200);
+    expect(result.data?.customer.name).toBe('Acme Corp');
+    expect(result.data?.customer.usage).toBeNull();
+    expect(result.data?.viewer.subject).toBe('auth0|alice');
+    expect(errorAt(result, 'customer.usage')).toBeDefined();
+    expectKnownCodes(result);
+    expectNoLeak(result);
+  });
+
+  test('customers upstream down: ownership cannot be established, so nothing is shown', async () => {
+    const acme = customerBySlug(stack.world, 'acme');
+    const globex = customerBySlug(stack.world, 'globex');
+    const own = stack.world.invoices.find((i) => i.customerId === acme.id)!;
+    const foreign = stack.world.invoices.find((i) => i.customerId === globex.id)!;
+    const license = stack.world.licenses.find((l) => l.customerId === acme.id)!;
+    stack.demo.customers.faults.set({ kind: 'status', status: 503 });
+    const query = `query($own: ID!, $foreign: ID!, $lic: ID!) { own: invoice(id: $own) { number } foreign: invoice(id: $foreign) { number } license(id: $lic) { seats } viewer { subject } }`;
+    const variables = { own: own.id, foreign: foreign.id, lic: license.id };
+    const alice = await stack.gql(query, { persona: 'alice', variables });
+    expect(alice.status).toBe(200);
+    expect(alice.data).toEqual({ own: null, foreign: null, license: null, viewer: { subject: 'auth0|alice' } });
+    expectKnownCodes(alice);
+    expectNoLeak(alice);
+    // Support staff need no ownership lookup: the same upstream outage does not hide data from them.
+    const dave = await stack.gql(query, { persona: 'dave', variables });
+    expect(dave.data?.foreign).toEqual({ number: foreign.number });
+    // And the customers service is what was missing: with it back, alice sees her invoice.
+    stack.demo.customers.faults.set(null);
+    expect((await stack.gql(query, { persona: 'alice', variables })).data?.own).toEqual({ number: own.number });
+  });
+});
+
+describe('circuit breakers', () => {
+  let stack: TestStack;
+  let acmeId: string;
+  const RESET_MS = 200;
+  beforeAll(async () => {
+    stack = await startStack({
+      upstreamTimeoutMs: TIMEOUT_MS,
+      resilience: { readRetries: 1, retryDelayMs: 10, breakerFailureThreshold: 3, breakerWindowMs: 5000, breakerResetMs: RESET_MS },
+    });
+    acmeId = customerBySlug(stack.world, 'acme').id;
+  });
+  afterAll(() => stack.stop());
+
+  const readyz = async () => (await fetch(new URL('/readyz', stack.url))).status;
+
+  test('a dead upstream trips its breaker: calls then fail fast without reaching it', async () => {
+    stack.demo.billing.faults.set({ kind: 'hang' });
+    stack.demo.billing.stats.reset();
+    for (let i = 0; i < 2; i++) await stack.gql(SPREAD, { persona: 'alice', variables: { id: acmeId } });
+    expect(stack.upstreams.circuits?.().billing).toBe('open');
+    const reached = stack.demo.billing.stats.total;
+    expect(reached).toBe(3);
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) {
+      const result = await stack.gql(SPREAD, { persona: 'alice', variables: { id: acmeId } });
+      expect(errorAt(result, 'customer.billingAccount')?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+      expect(result.data?.customer.licenses.length).toBeGreaterThan(0);
+    }
+    // Fail fast: five requests in far less than five upstream timeouts, none reaching billing.
+    expect(Date.now() - started).toBeLessThan((5 * TIMEOUT_MS) / 2);
+    expect(stack.demo.billing.stats.total).toBe(reached);
+    // One upstream down is no reason to leave the load balancer.
+    expect(await readyz()).toBe(200);
+    expect(stack.logs.some((line) => line.msg === 'upstream.circuit_open' && line.service === 'billing')).toBe(true);
+  });
+
+  test('a failed probe re-opens the circuit after exactly one call', async () => {
+    await sleep(RESET_MS + 50);
+    stack.demo.billing.faults.set({ kind: 'status', status: 503 });
+    const before = stack.demo.billing.stats.total;
+    await stack.gql(SPREAD, { persona: 'alice', variables: { id: acmeId } });
+    expect(stack.demo.billing.stats.total).toBe(before + 1);
+    expect(stack.upstreams.circuits?.().billing).toBe('open');
+  });
+
+  test('the upstream recovers: after the reset time one probe closes the circuit', async () => {
+    stack.demo.billing.faults.set(null);
+    await sleep(RESET_MS + 50);
+    const result = await stack.gql(SPREAD, { persona: 'alice', variables: { id: acmeId } });
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.customer.billingAccount).not.toBeNull();
+    expect(stack.upstreams.circuits?.().billing).toBe('closed');
+  });
+
+  test('readiness is false while every breaker is open, and returns once they may probe again', async () => {
+    for (const service of [stack.demo.customers, stack.demo.billing, stack.demo.licenses]) service.faults.set({ kind: 'status', status: 503 });
+    const acme = customerBySlug(stack.world, 'acme');
+    const query = `query($c: ID!, $i: ID!, $l: ID!) { customer(id: $c) { name } invoice(id: $i) { number } license(id: $l) { seats } }`;
+    const variables = {
+      c: acme.id,
+      i: stack.world.invoices.find((i) => i.customerId === acme.id)!.id,
+      l: stack.world.licenses.find((l) => l.customerId === acme.id)!.id,
+    };
+    // dave needs no ownership lookups, so each field reaches exactly its own upstream.
+    for (let i = 0; i < 3 && Object.values(stack.upstreams.circuits!()).some((s) => s !== 'open'); i++) {
+      const result = await stack.gql(query, { persona: 'dave', variables });
+      expect(result.status).toBe(200);
+      expectKnownCodes(result);
+    }
+    expect(stack.upstreams.circuits!()).toEqual({ customers: 'open', billing: 'open', licenses: 'open' });
+    expect(await readyz()).toBe(503);
+    // Liveness is unaffected: restarting would not help.
+    expect((await fetch(new URL('/healthz', stack.url))).status).toBe(200);
+    for (const service of [stack.demo.customers, stack.demo.billing, stack.demo.licenses]) service.faults.set(null);
+    await sleep(RESET_MS + 50);
+    expect(await readyz()).toBe(200);
+    const result = await stack.gql(query, { persona: 'dave', variables });
+    expect(result.errors).toBeUndefined();
+    expect(stack.upstreams.circuits!()).toEqual({ customers: 'closed', billing: 'closed', licenses: 'closed' });
+  });
+});
