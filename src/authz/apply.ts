@@ -2,7 +2,7 @@ import { defaultFieldResolver, getNamedType, isIntrospectionType, isNonNullType,
 import { deny } from 'graphql-shield';
 import { BffError, ForbiddenError, NotFoundError } from '../errors.js';
 import { describeRule } from './describe.js';
-import { evaluate, isThenable, ruleKind, type IRule, type MaybeVerdict, type RuleCache, type Verdict } from './engine.js';
+import { compileRule, isThenable, ruleKind, type IRule, type MaybeVerdict, type RuleCache, type Verdict } from './engine.js';
 
 /**
  * The lean rule path: graphql-shield rules applied without graphql-shield's per-field async
@@ -65,13 +65,14 @@ export function applyPolicy<C extends AuthzContext>(schema: GraphQLSchema, polic
 
 function withRule<C extends AuthzContext>(resolve: GraphQLFieldResolver<unknown, C>, rule: IRule, coordinate: string, onDenial: (ctx: C, d: Denial) => void): GraphQLFieldResolver<unknown, C> {
   const description = describeRule(rule);
+  const check = compileRule(rule);
   const refuse = (verdict: Verdict, ctx: C, info: GraphQLResolveInfo): Error => {
     const error = toClientError(verdict);
     onDenial(ctx, { path: pathOf(info), field: coordinate, rule: description, reason: reasonOf(error), kind: 'field' });
     return error;
   };
   return (parent, args, ctx, info) => {
-    const verdict = evaluate(rule, parent, args, ctx, info);
+    const verdict = check(parent, args, ctx, info);
     if (verdict === true) return resolve(parent, args, ctx, info);
     if (verdict instanceof Promise) {
       return verdict.then((settled) => (settled === true ? resolve(parent, args, ctx, info) : refuse(settled, ctx, info)));
@@ -80,48 +81,66 @@ function withRule<C extends AuthzContext>(resolve: GraphQLFieldResolver<unknown,
   };
 }
 
+// Visibility rules get no field arguments: one shared, frozen empty object instead of a
+// fresh `{}` for each of the thousands of objects a list can hold.
+const NO_ARGS: Record<string, unknown> = Object.freeze({});
+
 function withVisibility<C extends AuthzContext>(resolve: GraphQLFieldResolver<unknown, C>, rule: IRule, nonNull: boolean, coordinate: string, onDenial: (ctx: C, d: Denial) => void): GraphQLFieldResolver<unknown, C> {
   const description = describeRule(rule);
+  const visible = compileRule(rule);
   const hidden = (ctx: C, info: GraphQLResolveInfo, verdict: Verdict) =>
     onDenial(ctx, { path: pathOf(info), field: coordinate, rule: description, reason: verdict instanceof Error ? verdict.message : 'not visible', kind: 'visibility' });
+
+  const decide = (value: unknown, verdict: Verdict, ctx: C, info: GraphQLResolveInfo): unknown => {
+    if (verdict === true) return value;
+    hidden(ctx, info, verdict);
+    // Ownership could not be established (e.g. the customer API is down): still hidden,
+    // but the client learns why instead of seeing a silent null.
+    if (verdict instanceof BffError) return verdict;
+    // A non-null field cannot read as null; it reads as "not found", never as "forbidden".
+    return nonNull ? new NotFoundError('Object') : null;
+  };
 
   const check = (value: unknown, ctx: C, info: GraphQLResolveInfo): unknown => {
     if (value === null || value === undefined || value instanceof Error) return value;
     if (Array.isArray(value)) return filterList(value, ctx, info);
-    return then(evaluate(rule, value, {}, ctx, info), (verdict) => {
-      if (verdict === true) return value;
-      hidden(ctx, info, verdict);
-      // Ownership could not be established (e.g. the customer API is down): still hidden,
-      // but the client learns why instead of seeing a silent null.
-      if (verdict instanceof BffError) return verdict;
-      // A non-null field cannot read as null; it reads as "not found", never as "forbidden".
-      return nonNull ? new NotFoundError('Object') : null;
-    });
+    const verdict = visible(value, NO_ARGS, ctx, info);
+    if (verdict === true) return value;
+    return verdict instanceof Promise ? verdict.then((settled) => decide(value, settled, ctx, info)) : decide(value, verdict, ctx, info);
   };
 
-  const filterList = (items: unknown[], ctx: C, info: GraphQLResolveInfo): unknown => {
-    const verdicts: MaybeVerdict[] = items.map((item) => (item === null || item === undefined ? true : evaluate(rule, item, {}, ctx, info)));
-    const keep = (settled: Verdict[]) => {
-      const failure = settled.find((v): v is BffError => v instanceof BffError);
-      if (failure !== undefined) {
-        hidden(ctx, info, failure);
-        return failure;
-      }
-      const kept = items.filter((_, index) => settled[index] === true);
-      if (kept.length !== items.length) hidden(ctx, info, settled.find((v) => v !== true) ?? false);
-      return kept;
-    };
-    return verdicts.some((v) => v instanceof Promise) ? Promise.all(verdicts).then(keep) : keep(verdicts as Verdict[]);
+  const keep = (items: readonly unknown[], settled: readonly Verdict[], ctx: C, info: GraphQLResolveInfo): unknown => {
+    const failure = settled.find((v): v is BffError => v instanceof BffError);
+    if (failure !== undefined) {
+      hidden(ctx, info, failure);
+      return failure;
+    }
+    const kept = items.filter((_, index) => settled[index] === true);
+    if (kept.length !== items.length) hidden(ctx, info, settled.find((v) => v !== true) ?? false);
+    return kept;
+  };
+
+  const filterList = (items: readonly unknown[], ctx: C, info: GraphQLResolveInfo): unknown => {
+    // Verdicts are only collected once one is not a plain `true`: a list of visible objects
+    // (the common case) is returned as it is, without a copy.
+    let verdicts: MaybeVerdict[] | undefined;
+    let pending = false;
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index];
+      const verdict = item === null || item === undefined ? true : visible(item, NO_ARGS, ctx, info);
+      if (verdict !== true && verdicts === undefined) verdicts = new Array<MaybeVerdict>(index).fill(true);
+      if (verdicts !== undefined) verdicts.push(verdict);
+      if (verdict instanceof Promise) pending = true;
+    }
+    if (verdicts === undefined) return items;
+    return pending ? Promise.all(verdicts).then((settled) => keep(items, settled, ctx, info)) : keep(items, verdicts as Verdict[], ctx, info);
   };
 
   return (parent, args, ctx, info) => {
     const value = resolve(parent, args, ctx, info);
+    if (value instanceof Promise) return value.then((settled) => check(settled, ctx, info));
     return isThenable(value) ? Promise.resolve(value).then((settled) => check(settled, ctx, info)) : check(value, ctx, info);
   };
-}
-
-function then<T>(verdict: MaybeVerdict, next: (verdict: Verdict) => T): T | Promise<T> {
-  return verdict instanceof Promise ? verdict.then(next) : next(verdict);
 }
 
 /** Only our own typed errors reach clients; anything else a rule returned becomes FORBIDDEN. */

@@ -1,0 +1,484 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDevIssuer } from '../src/demo/dev-issuer.js';
+import type { PersonaName } from '../src/demo/personas.js';
+import type { FromChild, ToChild } from './child.js';
+import { compareVisibility } from './compare.js';
+import type { InProcessOptions, InProcessResult } from './inprocess.js';
+import { postOnce, runLoad, type LoadResult } from './loadgen.js';
+import { BENCH_MAX_PAGE_SIZE, BENCH_SCALE, DISTINCT_TOKENS, SCENARIOS, type Scenario } from './scenarios.js';
+import { median } from './stats.js';
+import type { TokenBenchResult } from './token-bench.js';
+import { VARIANT_LABELS, VARIANTS, type VariantName } from './variants.js';
+
+/**
+ * `npm run bench` (full, ~10 min), `npm run bench:quick` (a few minutes), `tsx bench/run.ts
+ * --smoke` (CI, < 60 s: a few hundred requests per variant, checks responses only).
+ *
+ * Processes: this one (orchestrator + load generator), one child with the three demo
+ * upstreams, one child per server variant (V1, V2, V3), all started once and kept for the
+ * whole run; only one variant is under load at any time. Every round runs every scenario on
+ * V1 and V2 (and on V3 in the first `stockRounds` rounds), the variant order rotating, so
+ * machine noise hits all variants alike; ratios are taken between variants of the same round,
+ * then the median over rounds is reported. See BENCHMARKS.md for the method.
+ * Exits non-zero only when responses differ (V1 vs V2 for alice, data visibility V2 vs V3),
+ * never because of timings: targets are printed as PASS/MISS.
+ */
+
+interface Mode {
+  readonly name: 'full' | 'quick' | 'smoke';
+  readonly rounds: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  /** A window stays open until concurrency x this many responses arrived (slow variants)... */
+  readonly minResponsesPerWorker: number;
+  /** ...for at most this long. */
+  readonly maxDurationMs: number;
+  readonly maxRequests: number;
+  /** Default load-generator concurrency (scenarios may lower it). */
+  readonly concurrency: number;
+  /**
+   * Rounds that include V3. Stock shield is 5-20x slower, so a few rounds pin its ratio
+   * and the rest of the time goes to V1 vs V2, where the differences are small.
+   */
+  readonly stockRounds: number;
+  /** Warm up with every distinct token once, so the window measures the steady state. */
+  readonly warmAllTokens: boolean;
+  /** Distinct tokens of S1's second form (default DISTINCT_TOKENS). */
+  readonly distinctTokens?: number;
+  /** Smoke: no load on V3 for the scenarios that lower concurrency (seconds per request); their responses are still compared. */
+  readonly skipSlowStockLoad?: boolean;
+  readonly inProcess: InProcessOptions;
+}
+
+const MODES: Record<Mode['name'], Mode> = {
+  full: {
+    name: 'full',
+    rounds: 9,
+    stockRounds: 2,
+    warmupMs: 400,
+    durationMs: 1500,
+    minResponsesPerWorker: 1,
+    maxDurationMs: 30_000,
+    maxRequests: 500_000,
+    concurrency: 8,
+    warmAllTokens: true,
+    inProcess: { rounds: 60, block: 5, stockRounds: 5, stockBlock: 2, warmupRounds: 3 },
+  },
+  quick: {
+    name: 'quick',
+    rounds: 4,
+    stockRounds: 1,
+    warmupMs: 300,
+    durationMs: 1000,
+    minResponsesPerWorker: 1,
+    maxDurationMs: 20_000,
+    maxRequests: 200_000,
+    concurrency: 8,
+    warmAllTokens: true,
+    inProcess: { rounds: 25, block: 4, stockRounds: 3, stockBlock: 1, warmupRounds: 2 },
+  },
+  smoke: {
+    name: 'smoke',
+    rounds: 1,
+    stockRounds: 1,
+    warmupMs: 100,
+    durationMs: 400,
+    minResponsesPerWorker: 0,
+    maxDurationMs: 400,
+    maxRequests: 100,
+    concurrency: 2,
+    warmAllTokens: false,
+    inProcess: { rounds: 1, block: 1, stockRounds: 1, stockBlock: 1, warmupRounds: 0, queries: ['S2'] },
+    distinctTokens: 100,
+    skipSlowStockLoad: true,
+  },
+};
+
+const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+const PROFILE_DIR = join(os.tmpdir(), 'bench-profiles');
+
+/** One forked child and its request/response channel. */
+class Child {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (message: FromChild) => void; reject: (error: Error) => void }>();
+  readonly ready: Promise<FromChild>;
+  readonly process: ChildProcess;
+
+  constructor(readonly label: string, args: string[], extraExecArgv: string[] = []) {
+    const execArgv = ['--import', TSX, ...extraExecArgv];
+    // NODE_ENV=production as deployed: graphql-js then skips its development-mode checks.
+    this.process = fork(CHILD, args, { execArgv, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.ready = new Promise((resolve, reject) => {
+      this.process.once('exit', (code) => {
+        const error = new Error(`${label} exited with code ${code}`);
+        reject(error);
+        // A child that dies mid-run fails the questions it left open instead of hanging the run.
+        for (const { reject: fail } of this.pending.values()) fail(error);
+        this.pending.clear();
+      });
+      this.process.on('message', (message: FromChild) => {
+        if (message.type === 'ready' || message.type === 'result') resolve(message);
+        else if (message.type === 'error') reject(new Error(`${label}: ${message.message}`));
+        else if ('id' in message) {
+          this.pending.get(message.id)?.resolve(message);
+          this.pending.delete(message.id);
+        }
+      });
+    });
+  }
+
+  /** Sends a request and resolves with the child's answer. */
+  ask(message: DistributiveOmit<ToChild, 'id'>): Promise<FromChild> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.process.send({ ...message, id });
+    });
+  }
+
+  /** CPU time, upstream calls and completed requests of a server child, now. */
+  async snapshot(): Promise<Snapshot> {
+    const answer = await this.ask({ type: 'snapshot' });
+    if (answer.type !== 'snapshot') throw new Error(`${this.label}: unexpected answer ${answer.type}`);
+    return answer;
+  }
+
+  /** Asks the child to stop; kills it if it has not exited within 5 s. */
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.process.exitCode !== null) return resolve();
+      this.process.once('exit', () => resolve());
+      this.process.send({ type: 'stop' });
+      // Bounded: a child that does not stop in time is killed (by its own pid).
+      setTimeout(() => this.process.kill('SIGKILL'), 5000).unref();
+    });
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type Snapshot = Extract<FromChild, { type: 'snapshot' }>;
+
+/** One measured load run of one variant on one scenario. */
+interface RunRecord extends LoadResult {
+  readonly concurrency: number;
+  readonly round: number;
+  readonly scenario: string;
+  readonly variant: VariantName;
+  readonly serverCpuMs: number;
+  readonly served: number;
+  readonly upstreamCalls: number;
+}
+
+/** What one request of a scenario returns on each variant, and how many upstream calls it makes. */
+interface Reference {
+  readonly status: number;
+  readonly text: string;
+  readonly upstreamCalls: number;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const flags = new Set(argv);
+  const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const base = MODES[flags.has('--smoke') ? 'smoke' : flags.has('--quick') ? 'quick' : 'full'];
+  // Investigation aids (not used by the npm scripts): --rounds=N, --only=S2,S3-10,
+  // --profile=V2 (a .cpuprofile of that server child, written to <tmpdir>/bench-profiles/).
+  const rounds = Number(option('rounds') ?? base.rounds);
+  const mode: Mode = { ...base, rounds, stockRounds: Math.min(rounds, base.stockRounds) };
+  const only = option('only')?.split(',');
+  const scenarios = only ? SCENARIOS.filter((s) => only.includes(s.id)) : SCENARIOS;
+  const profile = option('profile');
+  const started = Date.now();
+  const machine = {
+    nproc: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    totalMemGb: Math.round(os.totalmem() / 2 ** 30),
+    loadAverageAtStart: os.loadavg(),
+  };
+  log(`bench (${mode.name}): ${machine.nproc} cores, ${machine.cpuModel}, node ${machine.node}; scale ${BENCH_SCALE}, concurrency ${mode.concurrency}, ${mode.rounds} round(s) x ${mode.durationMs} ms`);
+
+  const issuer = await createDevIssuer({ keyFile: null });
+  const jwksUrl = await issuer.listen(0);
+  const children: Child[] = [];
+  let failed = false;
+  try {
+    const upstreamChild = new Child('upstreams', ['upstreams', String(BENCH_SCALE)]);
+    children.push(upstreamChild);
+    const upstreamReady = await upstreamChild.ready;
+    const urls = JSON.stringify((upstreamReady as { urls: unknown }).urls);
+    const servers = {} as Record<VariantName, Child>;
+    for (const variant of VARIANTS) {
+      servers[variant] = new Child(variant, ['server', variant, urls, jwksUrl, String(BENCH_MAX_PAGE_SIZE)], profile === variant ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
+      children.push(servers[variant]);
+    }
+    const serverUrls = {} as Record<VariantName, string>;
+    for (const variant of VARIANTS) serverUrls[variant] = (await servers[variant].ready as { url: string }).url;
+
+    // Tokens: one per persona, and DISTINCT_TOKENS different ones for alice (distinct jti).
+    const single: Partial<Record<PersonaName, string>> = {};
+    for (const persona of new Set(scenarios.map((s) => s.persona))) single[persona] = `Bearer ${await issuer.signPersona(persona, { ttlSeconds: 3 * 3600 })}`;
+    const distinct: string[] = [];
+    for (let i = 0; i < (mode.distinctTokens ?? DISTINCT_TOKENS); i++) distinct.push(`Bearer ${await issuer.signPersona('alice', { ttlSeconds: 3 * 3600, claims: { jti: `bench-${i}` } })}`);
+    const authorizationsOf = (scenario: Scenario) => (scenario.tokens === 'distinct' ? distinct : [single[scenario.persona]!]);
+
+    const setLatency = (ms: number) => upstreamChild.ask({ type: 'latency', ms });
+    const setPersona = (persona: PersonaName) => servers.V1.ask({ type: 'principal', persona });
+
+    // 1. Reference responses, compared, with the upstream calls of one isolated request.
+    const references: Record<string, Record<VariantName, Reference>> = {};
+    const problems: string[] = [];
+    for (const scenario of scenarios) {
+      await setLatency(scenario.latencyMs);
+      await setPersona(scenario.persona);
+      const body = JSON.stringify({ query: scenario.query, variables: scenario.variables });
+      references[scenario.id] = {} as Record<VariantName, Reference>;
+      for (const variant of VARIANTS) {
+        const authorization = authorizationsOf(scenario)[0]!;
+        const before = await servers[variant].snapshot();
+        const { status, text } = await postOnce(serverUrls[variant], body, authorization);
+        const after = await servers[variant].snapshot();
+        references[scenario.id]![variant] = { status, text, upstreamCalls: after.upstreamCalls - before.upstreamCalls };
+        if (status !== 200) problems.push(`${scenario.id} ${variant}: HTTP ${status} ${text.slice(0, 200)}`);
+      }
+      const refs = references[scenario.id]!;
+      if (scenario.persona === 'alice' && refs.V1.text !== refs.V2.text) problems.push(`${scenario.id}: V1 and V2 responses differ for alice`);
+      const comparison = compareVisibility(JSON.parse(refs.V2.text).data, JSON.parse(refs.V3.text).data);
+      if (!comparison.sameData) problems.push(`${scenario.id}: data visibility differs between V2 and V3: ${[...comparison.leaks, ...comparison.withheld.map((w) => `${w.path} lean withholds ${w.stock}`)].slice(0, 5).join('; ')}`);
+    }
+    for (const problem of problems) log(`RESPONSE MISMATCH ${problem}`);
+    failed = problems.length > 0;
+    log(`responses: ${problems.length === 0 ? 'V1 = V2 for alice, V2 and V3 show the same data, on every scenario' : `${problems.length} mismatch(es)`}`);
+
+    // 2. Load, interleaved: round → scenario → variants in rotating order.
+    const runs: RunRecord[] = [];
+    for (let round = 0; round < mode.rounds; round++) {
+      for (const [index, scenario] of scenarios.entries()) {
+        await setLatency(scenario.latencyMs);
+        await setPersona(scenario.persona);
+        const body = JSON.stringify({ query: scenario.query, variables: scenario.variables });
+        const withStock = round < mode.stockRounds && !(mode.skipSlowStockLoad && scenario.concurrency !== undefined);
+        const variants: readonly VariantName[] = withStock ? VARIANTS : ['V1', 'V2'];
+        const order = variants.map((_, i) => variants[(i + round + index) % variants.length]!);
+        for (const variant of order) {
+          let before: Snapshot | undefined;
+          let after: Snapshot | undefined;
+          const concurrency = Math.min(mode.concurrency, scenario.concurrency ?? mode.concurrency);
+          const result = await runLoad({
+            url: serverUrls[variant],
+            body,
+            authorizations: authorizationsOf(scenario),
+            concurrency,
+            warmupMs: mode.warmupMs,
+            minWarmupRequests: mode.warmAllTokens && scenario.tokens === 'distinct' ? distinct.length : 0,
+            durationMs: mode.durationMs,
+            minRequests: concurrency * mode.minResponsesPerWorker,
+            maxDurationMs: mode.maxDurationMs,
+            maxRequests: mode.maxRequests,
+            expectedBytes: Buffer.byteLength(references[scenario.id]![variant].text),
+            beforeMeasure: async () => void (before = await servers[variant].snapshot()),
+            afterMeasure: async () => void (after = await servers[variant].snapshot()),
+          });
+          const record: RunRecord = {
+            ...result,
+            concurrency,
+            round,
+            scenario: scenario.id,
+            variant,
+            serverCpuMs: (after!.cpuMicros - before!.cpuMicros) / 1000,
+            served: after!.served - before!.served,
+            upstreamCalls: after!.upstreamCalls - before!.upstreamCalls,
+          };
+          runs.push(record);
+          log(`  r${round + 1} ${scenario.id.padEnd(10)} ${variant}: ${fmt(record.rps, 0).padStart(6)} req/s  p50 ${fmt(record.p50Ms, 1)} ms  p99 ${fmt(record.p99Ms, 1)} ms  cpu ${fmt(record.serverCpuMs / Math.max(1, record.served), 2)} ms/req${record.failures + record.sizeMismatches > 0 ? `  FAILURES ${record.failures} SIZE-MISMATCHES ${record.sizeMismatches}` : ''}`);
+          if (record.failures > 0 || record.sizeMismatches > 0) {
+            failed = true;
+            problems.push(`${scenario.id} ${variant}: ${record.failures} failed and ${record.sizeMismatches} differently sized responses under load; first: ${record.firstMismatch ?? ''}`);
+          }
+        }
+      }
+    }
+    await setLatency(0);
+
+    // 3. In-process execution and the token cache, each in a fresh child (no load running).
+    log('in-process execution...');
+    const inProcessChild = new Child('inprocess', ['inprocess', JSON.stringify(mode.inProcess)]);
+    children.push(inProcessChild);
+    const inProcess = ((await inProcessChild.ready) as { result: InProcessResult }).result;
+    for (const query of inProcess.queries) {
+      if (query.identical) continue;
+      failed = true;
+      problems.push(`in-process ${query.query}: V1 and V2 results differ`);
+    }
+    log('token cache microbenchmark...');
+    const tokenChild = new Child('tokens', ['tokens', jwksUrl, single.alice!.slice('Bearer '.length)]);
+    children.push(tokenChild);
+    const tokens = ((await tokenChild.ready) as { result: TokenBenchResult }).result;
+
+    const report = buildReport(mode, scenarios, runs, references, inProcess, tokens);
+    process.stdout.write(`\n${report.text}\n`);
+    const finished = Date.now();
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const file = `${RESULTS_DIR}${new Date(started).toISOString().replace(/[:.]/g, '-')}-${mode.name}.json`;
+    writeFileSync(
+      file,
+      `${JSON.stringify(
+        {
+          mode,
+          machine: { ...machine, loadAverageAtEnd: os.loadavg() },
+          startedAt: new Date(started).toISOString(),
+          seconds: (finished - started) / 1000,
+          scale: BENCH_SCALE,
+          scenarios: SCENARIOS,
+          references: Object.fromEntries(Object.entries(references).map(([id, refs]) => [id, Object.fromEntries(VARIANTS.map((v) => [v, { status: refs[v].status, bytes: Buffer.byteLength(refs[v].text), upstreamCalls: refs[v].upstreamCalls }]))])),
+          problems,
+          summary: report.summary,
+          targets: report.targets,
+          inProcess,
+          tokens,
+          runs,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    log(`raw figures: ${file}`);
+    if (profile) log(`CPU profile of ${profile}: ${PROFILE_DIR}`);
+    log(`finished in ${fmt((finished - started) / 1000, 0)} s${failed ? ' — RESPONSES DIFFER, see above' : ''}`);
+  } finally {
+    await Promise.all(children.map((child) => child.stop()));
+    await issuer.close();
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
+interface Cell {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuMsPerRequest: number;
+  upstreamPerRequest: number;
+  upstreamPerRequestUnderLoad: number;
+}
+
+interface Target {
+  readonly name: string;
+  readonly goal: string;
+  readonly value: string;
+  readonly pass: boolean;
+}
+
+function buildReport(mode: Mode, scenarios: readonly Scenario[], runs: RunRecord[], references: Record<string, Record<VariantName, Reference>>, inProcess: InProcessResult, tokens: TokenBenchResult) {
+  const summary: Record<string, Record<VariantName, Cell> & { ratioV2V1: number; ratioV2V3: number; cpuRatioV2V1: number }> = {};
+  for (const scenario of scenarios) {
+    const cells = {} as Record<VariantName, Cell>;
+    for (const variant of VARIANTS) {
+      const mine = runs.filter((r) => r.scenario === scenario.id && r.variant === variant);
+      const served = mine.reduce((sum, r) => sum + r.served, 0);
+      cells[variant] = {
+        rps: median(mine.map((r) => r.rps)),
+        p50Ms: median(mine.map((r) => r.p50Ms)),
+        p99Ms: median(mine.map((r) => r.p99Ms)),
+        cpuMsPerRequest: served === 0 ? Number.NaN : mine.reduce((sum, r) => sum + r.serverCpuMs, 0) / served,
+        upstreamPerRequest: references[scenario.id]![variant].upstreamCalls,
+        upstreamPerRequestUnderLoad: served === 0 ? Number.NaN : mine.reduce((sum, r) => sum + r.upstreamCalls, 0) / served,
+      };
+    }
+    // Paired ratios: variants of the same round ran back to back.
+    const ratio = (a: VariantName, b: VariantName) =>
+      median(Array.from({ length: mode.rounds }, (_, round) => rpsOf(runs, scenario.id, a, round) / rpsOf(runs, scenario.id, b, round)).filter(Number.isFinite));
+    const cpuPerRequest = (variant: VariantName, round: number) => {
+      const run = runs.find((r) => r.scenario === scenario.id && r.variant === variant && r.round === round);
+      return run === undefined || run.served === 0 ? Number.NaN : run.serverCpuMs / run.served;
+    };
+    const cpuRatioV2V1 = median(Array.from({ length: mode.rounds }, (_, round) => cpuPerRequest('V2', round) / cpuPerRequest('V1', round)).filter(Number.isFinite));
+    summary[scenario.id] = { ...cells, ratioV2V1: ratio('V2', 'V1'), ratioV2V3: ratio('V2', 'V3'), cpuRatioV2V1 };
+  }
+
+  const inProcessS2 = inProcess.queries.find((q) => q.query === 'S2')!;
+  const inProcessRatio = inProcessS2.ratioV2V1;
+  const targets: Target[] = [
+    { name: 'in-process S2: V2 time / V1 time', goal: '<= 1.15', value: fmt(inProcessRatio, 3), pass: inProcessRatio <= 1.15 },
+    ...scenarios.map((s) => ({ name: `HTTP ${s.id}: V2 req/s / V1 req/s`, goal: '>= 0.90', value: fmt(summary[s.id]!.ratioV2V1, 3), pass: summary[s.id]!.ratioV2V1 >= 0.9 })),
+    ...(summary.S2 ? [{ name: 'HTTP S2: V2 req/s / V3 req/s', goal: '>= 3', value: fmt(summary.S2.ratioV2V3, 2), pass: summary.S2.ratioV2V3 >= 3 }] : []),
+    ...(summary['S3-10'] && summary['S3-100']
+      ? [
+          {
+            name: 'S3 upstream requests per GraphQL request, 10 vs 100 invoices (V2)',
+            goal: 'equal',
+            value: `${summary['S3-10'].V2.upstreamPerRequest} vs ${summary['S3-100'].V2.upstreamPerRequest}`,
+            pass: summary['S3-10'].V2.upstreamPerRequest === summary['S3-100'].V2.upstreamPerRequest,
+          },
+        ]
+      : []),
+    { name: 'repeated token: verifier.cached(token), fresh string per call', goal: '<= 5 us', value: `${fmt(tokens.cachedFreshStringMicros, 3)} us`, pass: tokens.cachedFreshStringMicros <= 5 },
+    { name: 'repeated token: await verifier.verify(token)', goal: '<= 5 us', value: `${fmt(tokens.warmVerifyMicros, 3)} us`, pass: tokens.warmVerifyMicros <= 5 },
+  ];
+
+  const header = ['scenario', 'req/s V1', 'req/s V2', 'req/s V3', 'V2/V1', 'V2/V3', 'CPU/req V2/V1', 'p50 ms V1/V2/V3', 'p99 ms V1/V2/V3', 'CPU ms/req V1/V2/V3', 'upstream/req V1/V2/V3'];
+  const rows = scenarios.map((s) => {
+    const row = summary[s.id]!;
+    const three = (pick: (c: Cell) => number, digits: number) => VARIANTS.map((v) => fmt(pick(row[v]), digits)).join(' / ');
+    return [
+      s.title,
+      fmt(row.V1.rps, 0),
+      fmt(row.V2.rps, 0),
+      fmt(row.V3.rps, 0),
+      fmt(row.ratioV2V1, 2),
+      fmt(row.ratioV2V3, 2),
+      fmt(row.cpuRatioV2V1, 2),
+      three((c) => c.p50Ms, 1),
+      three((c) => c.p99Ms, 1),
+      three((c) => c.cpuMsPerRequest, 2),
+      three((c) => c.upstreamPerRequest, 0),
+    ];
+  });
+  const lines: string[] = [];
+  const lowered = scenarios.filter((s) => (s.concurrency ?? mode.concurrency) < mode.concurrency);
+  lines.push(
+    `HTTP, concurrency ${mode.concurrency}${lowered.length ? ` (${lowered.map((s) => `${s.id}: ${s.concurrency}`).join(', ')})` : ''}, ${mode.rounds} round(s) x >= ${mode.durationMs / 1000} s per variant and scenario, V3 in the first ${mode.stockRounds} (medians over rounds; ratios paired per round)`,
+  );
+  lines.push(VARIANTS.map((v) => `${v} = ${VARIANT_LABELS[v]}`).join(', '));
+  lines.push(...markdownTable(header, rows));
+  lines.push('');
+  lines.push(`In-process execution (graphql.execute, memory upstreams, median CPU ms per execution over interleaved rounds of V1 vs V2 and V1 vs V3; ratios paired per round):`);
+  for (const q of inProcess.queries) {
+    lines.push(`  ${q.query.padEnd(7)} ` + VARIANTS.map((v) => `${v} ${fmt(q.msPerExecution[v], 2)} ms`).join(', ') + `; V2/V1 ${fmt(q.ratioV2V1, 3)}, V3/V1 ${fmt(q.ratioV3V1, 2)}`);
+  }
+  lines.push(
+    `Token verification, warm cache (${tokens.tokenBytes}-byte token): cached() ${fmt(tokens.cachedMicros, 3)} us (same string), ${fmt(tokens.cachedFreshStringMicros, 3)} us (fresh copy per call, as per request); await verify() ${fmt(tokens.warmVerifyMicros, 3)} us; cold RS256 verify incl. JWKS fetch ${fmt(tokens.coldVerifyMicros / 1000, 1)} ms`,
+  );
+  lines.push('');
+  lines.push(...markdownTable(['target', 'goal', 'measured', 'result'], targets.map((t) => [t.name, t.goal, t.value, t.pass ? 'PASS' : 'MISS'])));
+  return { text: lines.join('\n'), summary, targets };
+}
+
+function rpsOf(runs: RunRecord[], scenario: string, variant: VariantName, round: number): number {
+  return runs.find((r) => r.scenario === scenario && r.variant === variant && r.round === round)?.rps ?? Number.NaN;
+}
+
+function markdownTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];
+}
+
+function fmt(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
+}
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(2);
+});
