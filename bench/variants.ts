@@ -1,10 +1,4 @@
 import type { IncomingMessage, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import { readBearer } from '../src/auth/bearer.js';
 import { Identity } from '../src/auth/identity.js';
 import { principalFromClaims, type Principal } from '../src/auth/principal.js';
 import { createTokenVerifier, type TokenVerifier } from '../src/auth/verifier.js';
@@ -12,12 +6,9 @@ import { policy } from '../src/authz/policy.js';
 import { createRequestContext, type RequestContext } from '../src/context.js';
 import { DEV_AUDIENCE, DEV_ISSUER } from '../src/demo/dev-issuer.js';
 import { PERSONAS, type PersonaName } from '../src/demo/personas.js';
-import { ErrorCode, isKnownErrorCode, UnauthenticatedError } from '../src/errors.js';
-import { createHttpServer } from '../src/http.js';
-import { DEFAULT_QUERY_LIMITS, queryProtection } from '../src/limits.js';
 import type { Logger } from '../src/log.js';
 import { createSchema } from '../src/schema.js';
-import { createBff } from '../src/server.js';
+import { authenticate, createBff, createGraphQLServer } from '../src/server.js';
 import type { Upstreams } from '../src/upstream/index.js';
 import { createLoaders } from '../src/upstream/loaders.js';
 import { createStockSchema } from './stock-shield.js';
@@ -95,32 +86,31 @@ export function personaPrincipal(persona: PersonaName, expiresAt = Math.floor(Da
 
 /** Builds one variant's server over `deps`. */
 export function createVariant(name: VariantName, deps: VariantDeps): VariantServer {
-  if (name === 'V2') {
-    const bff = createBff({
-      config: { production: true, graphqlPath: GRAPHQL_PATH, bodyLimitBytes: BODY_LIMIT, corsOrigins: [], maxPageSize: deps.maxPageSize },
-      verifier: deps.verifier,
-      upstreams: deps.upstreams,
-      log: deps.log,
-      ...(deps.now ? { now: deps.now } : {}),
-    });
-    return {
-      name,
-      httpServer: bff.httpServer,
-      setPrincipal: () => {},
-      listen: (port, host) => bff.listen(port, host),
-      stop: () => bff.stop(),
-    };
-  }
+  const config = { production: true, graphqlPath: GRAPHQL_PATH, bodyLimitBytes: BODY_LIMIT, corsOrigins: [], maxPageSize: deps.maxPageSize };
   const now = deps.now ?? Date.now;
-  if (name === 'V1') {
-    let principal = personaPrincipal('alice');
-    const context = async (): Promise<RequestContext> => plainContext(principal, deps.upstreams, deps.log, deps.maxPageSize, now);
-    return serve(name, createSchema(), context, deps.log, (next) => (principal = next));
-  }
-  // V3: the product's authentication and context; shield adds its own `_shield` cache.
-  const context = async (req: IncomingMessage): Promise<RequestContext> =>
-    leanContext(await authenticate(deps.verifier, req), deps.upstreams, deps.log, deps.maxPageSize, now);
-  return serve(name, createStockSchema(policy), context, deps.log, () => {});
+  let principal = personaPrincipal('alice');
+  const bff =
+    name === 'V2'
+      ? createBff({ config, verifier: deps.verifier, upstreams: deps.upstreams, log: deps.log, ...(deps.now ? { now: deps.now } : {}) })
+      : name === 'V1'
+        ? createGraphQLServer({ config, schema: createSchema(), context: async () => plainContext(principal, deps.upstreams, deps.log, deps.maxPageSize, now), log: deps.log })
+        : // V3: the product's authentication and context; shield adds its own `_shield` cache.
+          createGraphQLServer({
+            config,
+            schema: createStockSchema(policy),
+            context: async (req: IncomingMessage) => leanContext(await authenticate(deps.verifier, req), deps.upstreams, deps.log, deps.maxPageSize, now),
+            log: deps.log,
+          });
+  const setPrincipal = (next: Principal) => {
+    principal = next;
+  };
+  return {
+    name,
+    httpServer: bff.httpServer,
+    setPrincipal,
+    listen: (port, host) => bff.listen(port, host),
+    stop: () => bff.stop(),
+  };
 }
 
 /** The product's request context (createBff's builder): V2 in process, and V3's context. */
@@ -132,68 +122,4 @@ export function leanContext(principal: Principal, upstreams: Upstreams, log: Log
 export function plainContext(principal: Principal, upstreams: Upstreams, log: Logger, maxPageSize: number, now: () => number = Date.now): RequestContext {
   const loaders = createLoaders(upstreams);
   return { principal, identity: new Identity(principal, loaders, now), loaders, upstreams, authz: undefined as never, log, maxPageSize, now };
-}
-
-// Same order of checks as createBff's context.
-async function authenticate(verifier: TokenVerifier, req: IncomingMessage): Promise<Principal> {
-  const bearer = readBearer(req.headers.authorization);
-  if (bearer.kind === 'none') throw new UnauthenticatedError('An access token is required (Authorization: Bearer <token>).');
-  if (bearer.kind === 'malformed') throw new UnauthenticatedError('The Authorization header is not a well-formed bearer token.');
-  return verifier.cached(bearer.token) ?? (await verifier.verify(bearer.token));
-}
-
-function serve(
-  name: VariantName,
-  schema: GraphQLSchema,
-  context: (req: IncomingMessage) => Promise<RequestContext>,
-  log: Logger,
-  setPrincipal: (principal: Principal) => void,
-): VariantServer {
-  // The same query-shape limits as createBff: not authorization, so every variant has them.
-  const limits = queryProtection(DEFAULT_QUERY_LIMITS, { production: true });
-  const apollo = new ApolloServer<RequestContext>({
-    schema,
-    introspection: false,
-    includeStacktraceInErrorResponses: false,
-    hideSchemaDetailsFromClientErrors: true,
-    persistedQueries: false,
-    csrfPrevention: true,
-    allowBatchedHttpRequests: false,
-    stopOnTerminationSignals: false,
-    formatError,
-    validationRules: limits.validationRules,
-    parseOptions: limits.parseOptions,
-    plugins: [...limits.plugins, ApolloServerPluginLandingPageDisabled()],
-  });
-  let ready = false;
-  const httpServer = createHttpServer({ apollo, graphqlPath: GRAPHQL_PATH, bodyLimitBytes: BODY_LIMIT, corsOrigins: [], context, isReady: () => ready, log });
-  apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer }));
-  return {
-    name,
-    httpServer,
-    setPrincipal,
-    async listen(port, host = '127.0.0.1') {
-      await apollo.start();
-      await new Promise<void>((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(port, host, () => resolve());
-      });
-      ready = true;
-      return `http://${host}:${(httpServer.address() as AddressInfo).port}${GRAPHQL_PATH}`;
-    },
-    async stop() {
-      ready = false;
-      await apollo.stop();
-    },
-  };
-}
-
-// createBff's rule: our typed errors pass, anything else becomes a generic internal error.
-function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  const code = formatted.extensions?.code;
-  if (isKnownErrorCode(code)) {
-    const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
-  }
-  return { message: 'Internal server error.', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR }, ...(formatted.path ? { path: formatted.path } : {}) };
 }

@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { readBearer } from './auth/bearer.js';
+import type { Principal } from './auth/principal.js';
 import type { TokenVerifier } from './auth/verifier.js';
 import type { Denial } from './authz/apply.js';
 import type { Config } from './config.js';
@@ -64,8 +65,6 @@ query WhoAmI {
 export function createBff(deps: BffDependencies): Bff {
   const { config, verifier, upstreams, log } = deps;
   const now = deps.now ?? Date.now;
-  let ready = false;
-
   const onDenial = (ctx: RequestContext, denial: Denial) => {
     // The decision log: who, which customer, which app, where, which rule, why. Never the token.
     log.info('authz.denied', {
@@ -79,16 +78,44 @@ export function createBff(deps: BffDependencies): Bff {
       kind: denial.kind,
     });
   };
-  const schema = createAuthorizedSchema({ onDenial });
+  return createGraphQLServer({
+    config,
+    schema: createAuthorizedSchema({ onDenial }),
+    context: async (req) => createRequestContext(await authenticate(verifier, req), { upstreams, log, maxPageSize: config.maxPageSize, now }),
+    log,
+    ...(deps.sandboxToken === undefined ? {} : { sandboxToken: deps.sandboxToken }),
+    ...(deps.readiness === undefined ? {} : { readiness: deps.readiness }),
+  });
+}
 
-  async function context(req: IncomingMessage): Promise<RequestContext> {
-    const bearer = readBearer(req.headers.authorization);
-    if (bearer.kind === 'none') throw new UnauthenticatedError('An access token is required (Authorization: Bearer <token>).');
-    if (bearer.kind === 'malformed') throw new UnauthenticatedError('The Authorization header is not a well-formed bearer token.');
-    const principal = verifier.cached(bearer.token) ?? (await verifier.verify(bearer.token));
-    return createRequestContext(principal, { upstreams, log, maxPageSize: config.maxPageSize, now });
-  }
+/** The bearer token of a request, verified; throws `UnauthenticatedError` (401) otherwise. */
+export async function authenticate(verifier: TokenVerifier, req: IncomingMessage): Promise<Principal> {
+  const bearer = readBearer(req.headers.authorization);
+  if (bearer.kind === 'none') throw new UnauthenticatedError('An access token is required (Authorization: Bearer <token>).');
+  if (bearer.kind === 'malformed') throw new UnauthenticatedError('The Authorization header is not a well-formed bearer token.');
+  return verifier.cached(bearer.token) ?? (await verifier.verify(bearer.token));
+}
 
+/** What the GraphQL server is assembled from: a schema and a context function. */
+export interface GraphQLServerOptions {
+  readonly config: BffDependencies['config'];
+  readonly schema: GraphQLSchema;
+  /** Builds the request context; throwing a GraphQLError with an HTTP status ends the request. */
+  readonly context: (req: IncomingMessage) => Promise<RequestContext>;
+  readonly log: Logger;
+  readonly sandboxToken?: string;
+  readonly readiness?: () => boolean;
+}
+
+/**
+ * Apollo Server behind the HTTP front door, with the product's request handling (limits,
+ * error masking, CSRF, no batching, landing page only in development). `createBff` gives it
+ * the authorized schema and the authenticating context; the benchmark's comparison variants
+ * give it theirs, so only authentication and authorization differ between them.
+ */
+export function createGraphQLServer(options: GraphQLServerOptions): Bff {
+  const { config, schema, log } = options;
+  let ready = false;
   const limits = queryProtection(config.queryLimits ?? DEFAULT_QUERY_LIMITS, { production: config.production });
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -106,12 +133,14 @@ export function createBff(deps: BffDependencies): Bff {
     parseOptions: limits.parseOptions,
     plugins: [
       ...limits.plugins,
+      // No @cacheControl in the schema: the default plugin would only add a hook per field.
+      ApolloServerPluginCacheControlDisabled(),
       config.production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({
-            embed: { initialState: deps.sandboxToken ? { sharedHeaders: { Authorization: `Bearer ${deps.sandboxToken}` } } : {} },
+            embed: { initialState: options.sandboxToken ? { sharedHeaders: { Authorization: `Bearer ${options.sandboxToken}` } } : {} },
             document: SANDBOX_DOCUMENT,
-            ...(deps.sandboxToken ? { headers: { Authorization: `Bearer ${deps.sandboxToken}` } } : {}),
+            ...(options.sandboxToken ? { headers: { Authorization: `Bearer ${options.sandboxToken}` } } : {}),
             footer: false,
           }),
     ],
@@ -121,8 +150,8 @@ export function createBff(deps: BffDependencies): Bff {
     graphqlPath: config.graphqlPath,
     bodyLimitBytes: config.bodyLimitBytes,
     corsOrigins: config.corsOrigins,
-    context,
-    isReady: () => ready && (deps.readiness?.() ?? true),
+    context: options.context,
+    isReady: () => ready && (options.readiness?.() ?? true),
     log,
   });
   // On stop: stop accepting, let in-flight requests finish, then close idle connections.

@@ -32,14 +32,15 @@ import type { BillingAccount, Customer, Invoice, License, Usage } from '../upstr
  *   license entitlements). A refusal is `null` with FORBIDDEN or LICENSE_REQUIRED at the path.
  */
 
-const OWNED = "belongs to the caller's customer, or caller is support staff";
+// Each rule has its own name: stock shield keys its caches by name and refuses duplicates.
+const owned = (noun: string) => `${noun} belongs to the caller's customer, or caller is support staff`;
 
 const customerOwned = {
-  customer: ownsCustomerOf<Customer>("is the caller's customer, or caller is support staff", (c) => c.id),
-  billingAccount: ownsCustomerOf<BillingAccount>(OWNED, (a) => a.customerId),
-  invoice: ownsCustomerOf<Invoice>(OWNED, (i) => i.customerId),
-  license: ownsCustomerOf<License>(OWNED, (l) => l.customerId),
-  usage: ownsCustomerOf<Usage>(OWNED, (u) => u.customerId),
+  customer: ownsCustomerOf<Customer>("customer is the caller's customer, or caller is support staff", (c) => c.id),
+  billingAccount: ownsCustomerOf<BillingAccount>(owned('billing account'), (a) => a.customerId),
+  invoice: ownsCustomerOf<Invoice>(owned('invoice'), (i) => i.customerId),
+  license: ownsCustomerOf<License>(owned('license'), (l) => l.customerId),
+  usage: ownsCustomerOf<Usage>(owned('usage report'), (u) => u.customerId),
 };
 
 const usageAnalytics = hasEntitlement<Customer>('usage-analytics', (c) => c.id);

@@ -48,17 +48,25 @@ export function ownsCustomerOf<T>(sentence: string, customerIdOf: (object: T) =>
   return rule(sentence, { cache: 'no_cache' })((object: T, _a, ctx: Ctx) => {
     if (ctx.identity.isSupportStaff) return true;
     const customerId = customerIdOf(object);
+    // Runs once per object in a list: read the known identity without allocating a closure.
+    const known = ctx.identity.known;
+    if (known !== undefined) return known.customerId !== null && known.customerId === customerId;
     return withIdentity(ctx, (identity) => identity.customerId !== null && identity.customerId === customerId);
   });
 }
 
 /** A user may be seen by their customer's users, by themself, and by support staff. */
-export const canSeeUser = rule("belongs to the caller's customer, is the caller, or caller is support staff", { cache: 'no_cache' })(
+export const canSeeUser = rule("user belongs to the caller's customer, is the caller, or caller is support staff", { cache: 'no_cache' })(
   (user: { id: string; customerId?: string | null }, _a, ctx: Ctx) => {
     if (ctx.identity.isSupportStaff) return true;
-    return withIdentity(ctx, (identity) => identity.user?.id === user.id || (identity.customerId !== null && identity.customerId === user.customerId));
+    const known = ctx.identity.known;
+    return known !== undefined ? seesUser(known, user) : withIdentity(ctx, (identity) => seesUser(identity, user));
   },
 );
+
+function seesUser(identity: BusinessIdentity, user: { id: string; customerId?: string | null }): boolean {
+  return identity.user?.id === user.id || (identity.customerId !== null && identity.customerId === user.customerId);
+}
 
 /** The user is the caller themself. */
 export const isSelf = rule('is the caller themself', { cache: 'no_cache' })((user: { id: string }, _a, ctx: Ctx) =>

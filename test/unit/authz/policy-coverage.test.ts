@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIntrospectionType, isNonNullType, isObjectType } from 'graphql';
 import { allow } from 'graphql-shield';
+import { ruleChildren, ruleKind, ruleName, type IRule } from '../../../src/authz/engine.js';
 import { policy } from '../../../src/authz/policy.js';
 import { createSchema } from '../../../src/schema.js';
 import { renderPermissionsMatrix } from '../../../scripts/permissions-matrix.js';
@@ -54,4 +55,20 @@ test('a field that can be denied on its own is nullable, so a denial never blank
     }
   }
   expect(offenders).toEqual([]);
+});
+
+test('distinct rules have distinct names (stock shield keys its caches by name and refuses duplicates)', () => {
+  const byName = new Map<string, Set<unknown>>();
+  const visit = (node: IRule): void => {
+    if (ruleKind(node) === 'rule') {
+      const name = ruleName(node);
+      if (!byName.has(name)) byName.set(name, new Set());
+      byName.get(name)!.add(node);
+    }
+    ruleChildren(node).forEach(visit);
+  };
+  Object.values(policy.visibility).forEach(visit);
+  for (const fields of Object.values(policy.fields)) Object.values(fields).forEach(visit);
+  const duplicated = [...byName].filter(([, rules]) => rules.size > 1).map(([name]) => name);
+  expect(duplicated).toEqual([]);
 });
