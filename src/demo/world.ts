@@ -16,6 +16,7 @@ import type {
   UserRole,
 } from '../upstream/types.js';
 import { demoId, seedFromKey } from './ids.js';
+import { mulberry32 } from './random.js';
 import { PERSONAS, type PersonaName } from './personas.js';
 
 export interface DemoWorld {
@@ -332,17 +333,6 @@ function isoDate(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
-/** Small seeded PRNG (mulberry32): the world must not depend on Math.random. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** The business user of a persona; throws for personas without one (frank). */
 export function personaUser(world: DemoWorld, name: PersonaName): User {

@@ -68,14 +68,5 @@ export function expectAuthUnavailable(result: GqlResult<unknown>): void {
   expectNoLeak(result);
 }
 
-/** Seeded PRNG (mulberry32), so randomized tests replay exactly. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** Seeded PRNG, so randomized tests replay exactly. */
+export { mulberry32 as seededRandom } from '../../src/demo/random.js';

@@ -3,6 +3,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import { allow, and, chain, deny, not, or, race, rule } from 'graphql-shield';
 import { applyPolicy, type Denial } from '../../../src/authz/apply.js';
 import { compileRule, evaluate, isRequestConstant, RuleCache, type IRule, type Verdict } from '../../../src/authz/engine.js';
+import { mulberry32 } from '../../../src/demo/random.js';
 
 /**
  * The compiled engine (performance work for BENCHMARKS.md) against graphql-shield itself, with
@@ -14,15 +15,6 @@ const info = {} as GraphQLResolveInfo;
 const outcomes = [true, false, new Error('custom'), 'string error', 'throw', undefined] as const;
 const caches = ['no_cache', 'contextual', 'strict', 'keyed'] as const;
 
-function mulberry32(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Unique names: shield caches by name, the engine by identity; with unique names both agree.
 function randomTree(random: () => number, depth: number, counter: { n: number }): IRule {

@@ -1,6 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { allow, and, chain, deny, not, or, race, rule } from 'graphql-shield';
 import { evaluate, RuleCache, type IRule, type Verdict } from '../../../src/authz/engine.js';
+import { mulberry32 } from '../../../src/demo/random.js';
 
 // Leaves of every behaviour a rule function can have, each synchronous and asynchronous.
 const outcomes = [true, false, new Error('custom'), 'string error', 'throw', undefined] as const;
@@ -14,15 +15,6 @@ function leaf(index: number, outcome: Outcome, async: boolean): IRule {
   return rule(`leaf-${index}`, { cache: 'no_cache' })(async ? async () => produce() : () => produce());
 }
 
-function mulberry32(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomTree(random: () => number, depth: number, counter: { n: number }): IRule {
   const pick = Math.floor(random() * (depth > 2 ? 3 : 9));
