@@ -1,7 +1,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { Identity } from '../src/auth/identity.js';
 import { principalFromClaims, type Principal } from '../src/auth/principal.js';
-import { createTokenVerifier, type TokenVerifier } from '../src/auth/verifier.js';
+import { createTokenVerifier, verifierOptionsFrom, type TokenVerifier } from '../src/auth/verifier.js';
+import { loadConfig } from '../src/config.js';
 import { policy } from '../src/authz/policy.js';
 import { createRequestContext, type RequestContext } from '../src/context.js';
 import { DEV_AUDIENCE, DEV_ISSUER } from '../src/demo/dev-issuer.js';
@@ -59,20 +60,7 @@ const BODY_LIMIT = 100 * 1024;
 
 /** The verifier configuration of the product's defaults (config.ts), for the dev issuer. */
 export function benchVerifier(jwksUrl: string): TokenVerifier {
-  return createTokenVerifier({
-    issuer: DEV_ISSUER,
-    audience: DEV_AUDIENCE,
-    jwksUrl,
-    algorithms: ['RS256'],
-    clockToleranceSeconds: 5,
-    requireAtJwt: false,
-    userIdClaim: 'https://bff.example.com/user_id',
-    customerIdClaim: 'https://bff.example.com/customer_id',
-    cacheSize: 10_000,
-    cacheTtlSeconds: 60,
-    jwksCooldownSeconds: 30,
-    jwksTimeoutMs: 5000,
-  });
+  return createTokenVerifier(verifierOptionsFrom(loadConfig({}).auth, { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwksUrl }));
 }
 
 /** The principal the verifier derives from a dev-issuer token of `persona` (V1 skips the token). */

@@ -1,5 +1,5 @@
 import type { Config } from './config.js';
-import { createTokenVerifier } from './auth/verifier.js';
+import { createTokenVerifier, verifierOptionsFrom } from './auth/verifier.js';
 import { createDevIssuer, DEV_KEY_FILE, type DevIssuer } from './demo/dev-issuer.js';
 import { startDemoServices, type DemoServices } from './demo/services.js';
 import type { Logger } from './log.js';
@@ -77,20 +77,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       log,
     });
     cleanups.push(() => upstreams.close());
-    const verifier = createTokenVerifier({
-      ...issuer,
-      algorithms: config.auth.algorithms,
-      clockToleranceSeconds: config.auth.clockToleranceSeconds,
-      requireAtJwt: config.auth.requireAtJwt,
-      userIdClaim: config.auth.userIdClaim,
-      customerIdClaim: config.auth.customerIdClaim,
-      cacheSize: config.auth.tokenCacheSize,
-      cacheTtlSeconds: config.auth.tokenCacheTtlSeconds,
-      jwksCooldownSeconds: config.auth.jwksCooldownSeconds,
-      jwksTimeoutMs: config.auth.jwksTimeoutMs,
-      jwksCacheMaxAgeSeconds: config.auth.jwksCacheMaxAgeSeconds,
-      log,
-    });
+    const verifier = createTokenVerifier({ ...verifierOptionsFrom(config.auth, issuer), log });
     // Keys are fetched before the first request; until that succeeds the instance is not
     // ready, and (since a not-ready instance gets no traffic to trigger a fetch) retries
     // on its own.

@@ -1,5 +1,6 @@
 import { createLocalJWKSet, errors, jwtVerify, type FlattenedJWSInput, type JSONWebKeySet, type JWSHeaderParameters, type JWTVerifyGetKey } from 'jose';
 import { AuthUnavailableError, UnauthenticatedError } from '../errors.js';
+import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { principalFromClaims, type ClaimNames, type Principal } from './principal.js';
 
@@ -28,6 +29,23 @@ export interface VerifierOptions extends ClaimNames {
   readonly log?: Logger;
   /** Injected for tests that freeze time. */
   readonly now?: () => number;
+}
+
+/** Verifier options from the validated configuration and the issuer's coordinates. */
+export function verifierOptionsFrom(auth: Config['auth'], issuer: { issuer: string; audience: string; jwksUrl: string }): VerifierOptions {
+  return {
+    ...issuer,
+    algorithms: auth.algorithms,
+    clockToleranceSeconds: auth.clockToleranceSeconds,
+    requireAtJwt: auth.requireAtJwt,
+    userIdClaim: auth.userIdClaim,
+    customerIdClaim: auth.customerIdClaim,
+    cacheSize: auth.tokenCacheSize,
+    cacheTtlSeconds: auth.tokenCacheTtlSeconds,
+    jwksCooldownSeconds: auth.jwksCooldownSeconds,
+    jwksTimeoutMs: auth.jwksTimeoutMs,
+    jwksCacheMaxAgeSeconds: auth.jwksCacheMaxAgeSeconds,
+  };
 }
 
 /** Verifies bearer tokens; rejects with `UnauthenticatedError` or `AuthUnavailableError`. */

@@ -1,4 +1,5 @@
-import { createTokenVerifier, type KeyStatus, type TokenVerifier, type VerifierOptions } from '../../src/auth/verifier.js';
+import { createTokenVerifier, verifierOptionsFrom, type KeyStatus, type TokenVerifier, type VerifierOptions } from '../../src/auth/verifier.js';
+import { loadConfig } from '../../src/config.js';
 import { createDevIssuer, type DevIssuer, type SignOptions } from '../../src/demo/dev-issuer.js';
 import type { PersonaName } from '../../src/demo/personas.js';
 import { startDemoServices, type DemoServices } from '../../src/demo/services.js';
@@ -95,17 +96,9 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   });
   const upstreams = options.wrapUpstreams ? options.wrapUpstreams(realUpstreams) : realUpstreams;
   const verifier = createTokenVerifier({
-    issuer: issuer.issuer,
-    audience: issuer.audience,
-    jwksUrl,
-    algorithms: ['RS256'],
-    clockToleranceSeconds: 5,
-    requireAtJwt: false,
-    userIdClaim: 'https://bff.example.com/user_id',
-    customerIdClaim: 'https://bff.example.com/customer_id',
+    // The product's defaults, as an empty environment configures them.
+    ...verifierOptionsFrom(loadConfig({}).auth, { issuer: issuer.issuer, audience: issuer.audience, jwksUrl }),
     cacheSize: options.tokenCacheSize ?? 1000,
-    cacheTtlSeconds: 60,
-    jwksCooldownSeconds: 30,
     jwksTimeoutMs: 2000,
     log,
     ...options.verifier,

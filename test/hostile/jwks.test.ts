@@ -5,7 +5,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTokenVerifier, type VerifierOptions } from '../../src/auth/verifier.js';
+import { createTokenVerifier, verifierOptionsFrom, type VerifierOptions } from '../../src/auth/verifier.js';
+import { loadConfig } from '../../src/config.js';
 import { DEV_AUDIENCE, DEV_ISSUER } from '../../src/demo/dev-issuer.js';
 import { BffError } from '../../src/errors.js';
 import { createTestKey, personaClaims, startJwksServer, type JwksServer, type TestKey } from '../helpers/jwks-server.js';
@@ -24,18 +25,10 @@ beforeAll(async () => {
 
 function verifierFor(jwksUrl: string, overrides: Partial<VerifierOptions> = {}) {
   return createTokenVerifier({
-    issuer: DEV_ISSUER,
-    audience: DEV_AUDIENCE,
-    jwksUrl,
-    algorithms: ['RS256'],
-    clockToleranceSeconds: 5,
-    requireAtJwt: false,
-    userIdClaim: 'https://bff.example.com/user_id',
-    customerIdClaim: 'https://bff.example.com/customer_id',
+    ...verifierOptionsFrom(loadConfig({}).auth, { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwksUrl }),
     // No token cache: every call below really consults the key set.
     cacheSize: 0,
     cacheTtlSeconds: 0,
-    jwksCooldownSeconds: 30,
     jwksTimeoutMs: 300,
     ...overrides,
   });
