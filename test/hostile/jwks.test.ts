@@ -112,7 +112,7 @@ describe('verifier', () => {
   });
 
   test('keys already fetched keep working when the key server later hangs, serves HTML, errors or disappears', async () => {
-    const verifier = verifierFor(jwks.url, { jwksCooldownSeconds: 0.05, jwksCacheMaxAgeSeconds: 0.05, jwksTimeoutMs: 2000 });
+    const verifier = verifierFor(jwks.url, { jwksCooldownSeconds: 0.05, jwksCacheMaxAgeSeconds: 0.05, jwksTimeoutMs: 20_000 });
     await verifier.prefetch();
     for (const mode of ['hang', 'html', 'error', 'redirect'] as const) {
       jwks.mode = mode;
@@ -120,8 +120,8 @@ describe('verifier', () => {
       await sleep(80); // the keys are now stale: a background refresh is attempted and fails
       const started = Date.now();
       expect(await outcome(verifier.verify(token))).toBe('ok');
-      // Stale keys answer at once; nobody waits (up to 2 s) for a hanging key server.
-      expect(Date.now() - started).toBeLessThan(1000);
+      // Stale keys answer at once; nobody waits (up to 20 s) for a hanging key server.
+      expect(Date.now() - started).toBeLessThan(5000);
     }
     await jwks.close();
     await sleep(80);
@@ -165,7 +165,8 @@ describe('server at a cold start', () => {
   test('JWKS hanging: 503 AUTH_UNAVAILABLE after the fetch timeout, and not ready', async () => {
     const started = Date.now();
     expectAuthUnavailable(await stack.gql(QUERY, { token: await k1.sign(personaClaims('alice')) }));
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Loose on purpose (noisy machines): it only separates "gave up after 300 ms" from "hung".
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(await readyz()).toBe(503);
   });
 

@@ -62,9 +62,10 @@ describe('faults with breakers off (each fault seen in isolation)', () => {
   test('a hanging upstream times out per call (one retry), and the rest of the answer is intact', async () => {
     stack.demo.billing.faults.set({ kind: 'hang' });
     const elapsed = await expectBillingPartial();
-    // Two attempts of 300 ms plus a short jittered pause; never the 30 s server timeout.
+    // Two attempts of 300 ms plus a short jittered pause. The upper bound is loose on purpose
+    // (machines here are noisy): it only separates "timed out per call" from "hung".
     expect(elapsed).toBeGreaterThanOrEqual(2 * TIMEOUT_MS);
-    expect(elapsed).toBeLessThan(2 * TIMEOUT_MS + 1000);
+    expect(elapsed).toBeLessThan(10_000);
   });
 
   test('latency beyond the budget counts as a timeout', async () => {
@@ -84,8 +85,7 @@ describe('faults with breakers off (each fault seen in isolation)', () => {
 
   test('a huge body is abandoned at the configured limit, not buffered', async () => {
     stack.demo.billing.faults.set({ kind: 'huge', bytes: 50 * 1024 * 1024 });
-    const elapsed = await expectBillingPartial();
-    expect(elapsed).toBeLessThan(2000);
+    await expectBillingPartial();
     expect(stack.rawLogs()).toContain('too_large');
   });
 
@@ -212,14 +212,12 @@ describe('circuit breakers', () => {
     expect(stack.upstreams.circuits?.().billing).toBe('open');
     const reached = stack.demo.billing.stats.total;
     expect(reached).toBe(3);
-    const started = Date.now();
     for (let i = 0; i < 5; i++) {
       const result = await stack.gql(SPREAD, { persona: 'alice', variables: { id: acmeId } });
       expect(errorAt(result, 'customer.billingAccount')?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
       expect(result.data?.customer.licenses.length).toBeGreaterThan(0);
     }
-    // Fail fast: five requests in far less than five upstream timeouts, none reaching billing.
-    expect(Date.now() - started).toBeLessThan((5 * TIMEOUT_MS) / 2);
+    // Fail fast: none of the five reached billing, so none waited for it.
     expect(stack.demo.billing.stats.total).toBe(reached);
     // One upstream down is no reason to leave the load balancer.
     expect(await readyz()).toBe(200);
