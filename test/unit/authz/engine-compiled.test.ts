@@ -1,9 +1,10 @@
 import { execute, parse, type GraphQLResolveInfo } from 'graphql';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { allow, and, chain, deny, not, or, race, rule } from 'graphql-shield';
+import { allow, and, or, rule } from 'graphql-shield';
 import { applyPolicy, type Denial } from '../../../src/authz/apply.js';
-import { compileRule, evaluate, isRequestConstant, RuleCache, type IRule, type Verdict } from '../../../src/authz/engine.js';
+import { compileRule, evaluate, isRequestConstant, RuleCache } from '../../../src/authz/engine.js';
 import { mulberry32 } from '../../../src/demo/random.js';
+import { describeVerdict, randomRuleTree, shieldVerdict } from '../../helpers/rule-trees.js';
 
 /**
  * The compiled engine (performance work for BENCHMARKS.md) against graphql-shield itself, with
@@ -12,59 +13,15 @@ import { mulberry32 } from '../../../src/demo/random.js';
  */
 
 const info = {} as GraphQLResolveInfo;
-const outcomes = [true, false, new Error('custom'), 'string error', 'throw', undefined] as const;
-const caches = ['no_cache', 'contextual', 'strict', 'keyed'] as const;
-
-
-// Unique names: shield caches by name, the engine by identity; with unique names both agree.
-function randomTree(random: () => number, depth: number, counter: { n: number }): IRule {
-  const pick = Math.floor(random() * (depth > 2 ? 3 : 9));
-  if (pick < 3) {
-    if (random() < 0.1) return random() < 0.5 ? allow : deny;
-    const outcome = outcomes[Math.floor(random() * outcomes.length)]!;
-    const async = random() < 0.5;
-    const mode = caches[Math.floor(random() * caches.length)]!;
-    const produce = () => {
-      if (outcome === 'throw') throw new Error('rule bug');
-      return outcome as never;
-    };
-    const cache = mode === 'keyed' ? () => 'k' : mode;
-    return rule(`leaf-${counter.n++}`, { cache })(async ? async () => produce() : () => produce());
-  }
-  const children = Array.from({ length: 1 + Math.floor(random() * 3) }, () => randomTree(random, depth + 1, counter));
-  switch (pick) {
-    case 3:
-      return and(...children);
-    case 4:
-      return or(...children);
-    case 5:
-      return chain(...children);
-    case 6:
-      return race(...children);
-    case 7:
-      return not(children[0]!, random() < 0.5 ? new Error('not error') : undefined);
-    default:
-      return or(...children);
-  }
-}
-
-function describeVerdict(v: Verdict): string {
-  return v instanceof Error ? `Error(${v.message})` : String(v);
-}
-
 test('with every cache mode, evaluated three times in one request, the engine decides as graphql-shield', async () => {
   const random = mulberry32(4242);
   const parent = { id: 'p' };
   for (let i = 0; i < 1500; i++) {
-    const tree = randomTree(random, 0, { n: 0 });
+    const tree = randomRuleTree(random, ['no_cache', 'contextual', 'strict', 'keyed']);
     const shieldCtx = { _shield: { cache: {} } };
     const engineCtx = { authz: new RuleCache() };
     for (let repeat = 0; repeat < 3; repeat++) {
-      const expected = (await (tree as unknown as { resolve: Function }).resolve(parent, {}, shieldCtx, info, {
-        debug: false,
-        allowExternalErrors: false,
-        hashFunction: () => 'h',
-      })) as Verdict;
+      const expected = await shieldVerdict(tree, parent, shieldCtx);
       const actual = await evaluate(tree, parent, {}, engineCtx, info);
       expect(`${i}/${repeat}: ${describeVerdict(actual)}`).toBe(`${i}/${repeat}: ${describeVerdict(expected)}`);
     }
