@@ -58,9 +58,19 @@ async function main(): Promise<void> {
     let upstreamCalls = 0;
     // Generous timeout: an overloaded stock-shield server can take seconds to read an upstream
     // answer; a timeout would change its response, and timeouts are not what is measured.
-    const upstreams = createUpstreams({ urls: JSON.parse(urls), timeoutMs: 120_000, maxConnections: 64, recorder: { record: () => void upstreamCalls++ } });
+    const upstreams = createUpstreams({
+      urls: JSON.parse(urls),
+      timeoutMs: 120_000,
+      maxConnections: 64,
+      recorder: { record: () => void upstreamCalls++ },
+    });
     // warn: the decision log (info) would write a line per denial to stderr in S4.
-    const server = createVariant(variant, { verifier: benchVerifier(jwksUrl), upstreams, log: createLogger('warn'), maxPageSize: Number(maxPageSize) });
+    const server = createVariant(variant, {
+      verifier: benchVerifier(jwksUrl),
+      upstreams,
+      log: createLogger('warn'),
+      maxPageSize: Number(maxPageSize),
+    });
     let served = 0;
     server.httpServer.on('request', (_req, res) => res.once('finish', () => void served++));
     const url = await server.listen(0, '127.0.0.1');
@@ -69,7 +79,11 @@ async function main(): Promise<void> {
       else if (message.type === 'principal') {
         server.setPrincipal(personaPrincipal(message.persona));
         send({ type: 'ack', id: message.id });
-      } else if (message.type === 'stop') void server.stop().then(() => upstreams.close()).then(() => process.exit(0));
+      } else if (message.type === 'stop')
+        void server
+          .stop()
+          .then(() => upstreams.close())
+          .then(() => process.exit(0));
     });
     send({ type: 'ready', url });
     return;

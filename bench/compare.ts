@@ -16,7 +16,7 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export function leaves(value: unknown, path = '', into: Map<string, Json> = new Map()): Map<string, Json> {
   if (value === null || value === undefined) return into;
   if (Array.isArray(value)) {
-    value.forEach((item, index) => leaves(item, join(path, String(index)), into));
+    for (const [index, item] of value.entries()) leaves(item, join(path, String(index)), into);
   } else if (typeof value === 'object') {
     for (const [key, child] of Object.entries(value)) leaves(child, join(path, key), into);
   } else {
@@ -52,7 +52,8 @@ export function compareVisibility(lean: unknown, stock: unknown): VisibilityComp
   const leaks: string[] = [];
   for (const [path, value] of leanLeaves) {
     if (!stockLeaves.has(path)) leaks.push(`${path}: lean shows ${JSON.stringify(value)}, stock withholds it`);
-    else if (stockLeaves.get(path) !== value) leaks.push(`${path}: lean shows ${JSON.stringify(value)}, stock ${JSON.stringify(stockLeaves.get(path))}`);
+    else if (stockLeaves.get(path) !== value)
+      leaks.push(`${path}: lean shows ${JSON.stringify(value)}, stock ${JSON.stringify(stockLeaves.get(path))}`);
   }
   const withheld: Withheld[] = [];
   collectWithheld(lean, stock, '', withheld);
@@ -67,12 +68,18 @@ function collectWithheld(lean: unknown, stock: unknown, path: string, out: Withh
     return;
   }
   if (Array.isArray(stock) && Array.isArray(lean)) {
-    if (stock.length !== lean.length) out.push({ path: path || '(root)', stock: `list of ${stock.length} (lean: ${lean.length})`, stockLeaves: leaves(stock).size - leaves(lean).size });
-    stock.forEach((item, index) => collectWithheld(lean[index], item, join(path, String(index)), out));
+    if (stock.length !== lean.length)
+      out.push({
+        path: path || '(root)',
+        stock: `list of ${stock.length} (lean: ${lean.length})`,
+        stockLeaves: leaves(stock).size - leaves(lean).size,
+      });
+    for (const [index, item] of stock.entries()) collectWithheld(lean[index], item, join(path, String(index)), out);
     return;
   }
   if (typeof stock === 'object' && typeof lean === 'object' && !Array.isArray(stock)) {
-    for (const [key, child] of Object.entries(stock as Record<string, unknown>)) collectWithheld((lean as Record<string, unknown>)[key], child, join(path, key), out);
+    for (const [key, child] of Object.entries(stock as Record<string, unknown>))
+      collectWithheld((lean as Record<string, unknown>)[key], child, join(path, key), out);
   }
 }
 
@@ -87,6 +94,8 @@ function join(path: string, key: string): string {
 }
 
 /** Paths and codes of a response's errors, sorted: `customer.invoices FORBIDDEN`. */
-export function errorSummary(errors: readonly { path?: readonly (string | number)[]; extensions?: { code?: unknown } }[] | undefined): string[] {
+export function errorSummary(
+  errors: readonly { path?: readonly (string | number)[]; extensions?: { code?: unknown } }[] | undefined,
+): string[] {
   return (errors ?? []).map((e) => `${(e.path ?? []).join('.') || '(request)'} ${String(e.extensions?.code)}`).sort();
 }

@@ -73,13 +73,24 @@ export async function runInProcess(options: InProcessOptions): Promise<InProcess
   for (const query of QUERIES.filter((q) => options.queries === undefined || options.queries.includes(q.id))) {
     const run = (variant: VariantName) => {
       const contextValue =
-        variant === 'V1' ? plainContext(principal, upstreams, log, BENCH_MAX_PAGE_SIZE) : leanContext(principal, upstreams, log, BENCH_MAX_PAGE_SIZE);
-      return execute({ schema: schemas[variant], document: query.document, contextValue, variableValues: query.variables }) as Promise<ExecutionResult>;
+        variant === 'V1'
+          ? plainContext(principal, upstreams, log, BENCH_MAX_PAGE_SIZE)
+          : leanContext(principal, upstreams, log, BENCH_MAX_PAGE_SIZE);
+      return execute({
+        schema: schemas[variant],
+        document: query.document,
+        contextValue,
+        variableValues: query.variables,
+      }) as Promise<ExecutionResult>;
     };
     const first = await Promise.all(VARIANTS.map((variant) => run(variant)));
-    const edges = (result: ExecutionResult | undefined) => (result?.data as { customer?: { invoices?: { edges?: unknown[] } } } | undefined)?.customer?.invoices?.edges?.length;
+    const edges = (result: ExecutionResult | undefined) =>
+      (result?.data as { customer?: { invoices?: { edges?: unknown[] } } } | undefined)?.customer?.invoices?.edges?.length;
     for (const [index, result] of first.entries()) {
-      if (edges(result) !== query.expect) throw new Error(`in-process ${query.id} ${VARIANTS[index]}: expected ${query.expect} invoices, got ${edges(result)} (${JSON.stringify(result.errors)})`);
+      if (edges(result) !== query.expect)
+        throw new Error(
+          `in-process ${query.id} ${VARIANTS[index]}: expected ${query.expect} invoices, got ${edges(result)} (${JSON.stringify(result.errors)})`,
+        );
     }
     const identical = JSON.stringify(first[0]) === JSON.stringify(first[1]);
 

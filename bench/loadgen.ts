@@ -61,7 +61,8 @@ export async function postOnce(url: string, body: string, authorization: string)
 /** Runs warm-up, then the measured window, with `concurrency` closed-loop workers. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const target = new URL(options.url);
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(target.hostname)) throw new Error(`loadgen: refusing non-loopback target ${target.hostname}`);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(target.hostname))
+    throw new Error(`loadgen: refusing non-loopback target ${target.hostname}`);
   const pool = new Pool(target.origin, { connections: options.concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
   const headers = options.authorizations.map((authorization) => ({ 'content-type': 'application/json', authorization }));
   const latencies = new Float64Array(options.maxRequests);
@@ -98,7 +99,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const mismatch = ok && options.expectedBytes !== undefined && bytes !== options.expectedBytes;
       if (!ok) failures++;
       else if (mismatch) sizeMismatches++;
-      if ((!ok || mismatch) && firstMismatch === undefined) firstMismatch = Buffer.concat(chunks ?? []).toString('utf8').slice(0, 2000);
+      if ((!ok || mismatch) && firstMismatch === undefined)
+        firstMismatch = Buffer.concat(chunks ?? [])
+          .toString('utf8')
+          .slice(0, 2000);
       if (phase === 'measure' && recorded < latencies.length) {
         latencies[recorded++] = elapsed;
         if (recorded === latencies.length) windowFull();

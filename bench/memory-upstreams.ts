@@ -25,17 +25,21 @@ export function createMemoryUpstreams(world: DemoWorld): Upstreams & { calls: nu
 
   const pick = <K, T>(keys: readonly K[], index: Map<K, T>): T[] => keys.flatMap((k) => index.get(k) ?? []);
   const many = <K, T>(keys: readonly K[], index: Map<K, T[]>): T[] => keys.flatMap((k) => index.get(k) ?? []);
+  const counted = <T>(read: () => T): T => {
+    upstreams.calls++;
+    return read();
+  };
   const upstreams = {
     calls: 0,
     customers: {
-      customersByIds: async (ids: string[]) => (upstreams.calls++, pick(ids, customersById)),
-      usersByIds: async (ids: string[]) => (upstreams.calls++, pick(ids, usersById)),
-      usersBySubjects: async (subjects: string[]) => (upstreams.calls++, pick(subjects, usersBySubject)),
-      usersByCustomers: async (ids: string[]) => (upstreams.calls++, many(ids, usersByCustomer)),
+      customersByIds: async (ids: string[]) => counted(() => pick(ids, customersById)),
+      usersByIds: async (ids: string[]) => counted(() => pick(ids, usersById)),
+      usersBySubjects: async (subjects: string[]) => counted(() => pick(subjects, usersBySubject)),
+      usersByCustomers: async (ids: string[]) => counted(() => many(ids, usersByCustomer)),
     },
     billing: {
-      accountsByCustomers: async (ids: string[]) => (upstreams.calls++, many(ids, accountsByCustomer)),
-      invoicesByIds: async (ids: string[]) => (upstreams.calls++, pick(ids, invoicesById)),
+      accountsByCustomers: async (ids: string[]) => counted(() => many(ids, accountsByCustomer)),
+      invoicesByIds: async (ids: string[]) => counted(() => pick(ids, invoicesById)),
       invoicePages: async (requests: { customerId: string; limit: number; after?: string }[]) => {
         upstreams.calls++;
         return requests.map((request) => {
@@ -47,10 +51,10 @@ export function createMemoryUpstreams(world: DemoWorld): Upstreams & { calls: nu
       },
     },
     licenses: {
-      licensesByIds: async (ids: string[]) => (upstreams.calls++, pick(ids, licensesById)),
-      licensesByCustomers: async (ids: string[]) => (upstreams.calls++, many(ids, licensesByCustomer)),
-      assignmentsByLicenses: async (ids: string[]) => (upstreams.calls++, many(ids, assignmentsByLicense)),
-      usageByCustomers: async (ids: string[]) => (upstreams.calls++, pick(ids, usageByCustomer)),
+      licensesByIds: async (ids: string[]) => counted(() => pick(ids, licensesById)),
+      licensesByCustomers: async (ids: string[]) => counted(() => many(ids, licensesByCustomer)),
+      assignmentsByLicenses: async (ids: string[]) => counted(() => many(ids, assignmentsByLicense)),
+      usageByCustomers: async (ids: string[]) => counted(() => pick(ids, usageByCustomer)),
       assignSeat: async () => {
         throw new Error('memory upstreams are read-only');
       },

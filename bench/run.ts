@@ -110,10 +110,18 @@ class Child {
   readonly ready: Promise<FromChild>;
   readonly process: ChildProcess;
 
-  constructor(readonly label: string, args: string[], extraExecArgv: string[] = []) {
+  constructor(
+    readonly label: string,
+    args: string[],
+    extraExecArgv: string[] = [],
+  ) {
     const execArgv = ['--import', TSX, ...extraExecArgv];
     // NODE_ENV=production as deployed: graphql-js then skips its development-mode checks.
-    this.process = fork(CHILD, args, { execArgv, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.process = fork(CHILD, args, {
+      execArgv,
+      env: { ...process.env, NODE_ENV: 'production' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.ready = new Promise((resolve, reject) => {
       this.process.once('exit', (code) => {
         const error = new Error(`${label} exited with code ${code}`);
@@ -203,7 +211,9 @@ async function main(): Promise<void> {
     totalMemGb: Math.round(os.totalmem() / 2 ** 30),
     loadAverageAtStart: os.loadavg(),
   };
-  log(`bench (${mode.name}): ${machine.nproc} cores, ${machine.cpuModel}, node ${machine.node}; scale ${BENCH_SCALE}, concurrency ${mode.concurrency}, ${mode.rounds} round(s) x ${mode.durationMs} ms`);
+  log(
+    `bench (${mode.name}): ${machine.nproc} cores, ${machine.cpuModel}, node ${machine.node}; scale ${BENCH_SCALE}, concurrency ${mode.concurrency}, ${mode.rounds} round(s) x ${mode.durationMs} ms`,
+  );
 
   const issuer = await createDevIssuer({ keyFile: null });
   const jwksUrl = await issuer.listen(0);
@@ -216,17 +226,23 @@ async function main(): Promise<void> {
     const urls = JSON.stringify((upstreamReady as { urls: unknown }).urls);
     const servers = {} as Record<VariantName, Child>;
     for (const variant of VARIANTS) {
-      servers[variant] = new Child(variant, ['server', variant, urls, jwksUrl, String(BENCH_MAX_PAGE_SIZE)], profile === variant ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
+      servers[variant] = new Child(
+        variant,
+        ['server', variant, urls, jwksUrl, String(BENCH_MAX_PAGE_SIZE)],
+        profile === variant ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+      );
       children.push(servers[variant]);
     }
     const serverUrls = {} as Record<VariantName, string>;
-    for (const variant of VARIANTS) serverUrls[variant] = (await servers[variant].ready as { url: string }).url;
+    for (const variant of VARIANTS) serverUrls[variant] = ((await servers[variant].ready) as { url: string }).url;
 
     // Tokens: one per persona, and DISTINCT_TOKENS different ones for alice (distinct jti).
     const single: Partial<Record<PersonaName, string>> = {};
-    for (const persona of new Set(scenarios.map((s) => s.persona))) single[persona] = `Bearer ${await issuer.signPersona(persona, { ttlSeconds: 3 * 3600 })}`;
+    for (const persona of new Set(scenarios.map((s) => s.persona)))
+      single[persona] = `Bearer ${await issuer.signPersona(persona, { ttlSeconds: 3 * 3600 })}`;
     const distinct: string[] = [];
-    for (let i = 0; i < (mode.distinctTokens ?? DISTINCT_TOKENS); i++) distinct.push(`Bearer ${await issuer.signPersona('alice', { ttlSeconds: 3 * 3600, claims: { jti: `bench-${i}` } })}`);
+    for (let i = 0; i < (mode.distinctTokens ?? DISTINCT_TOKENS); i++)
+      distinct.push(`Bearer ${await issuer.signPersona('alice', { ttlSeconds: 3 * 3600, claims: { jti: `bench-${i}` } })}`);
     const authorizationsOf = (scenario: Scenario) => (scenario.tokens === 'distinct' ? distinct : [single[scenario.persona]!]);
 
     const setLatency = (ms: number) => upstreamChild.ask({ type: 'latency', ms });
@@ -249,13 +265,19 @@ async function main(): Promise<void> {
         if (status !== 200) problems.push(`${scenario.id} ${variant}: HTTP ${status} ${text.slice(0, 200)}`);
       }
       const refs = references[scenario.id]!;
-      if (scenario.persona === 'alice' && refs.V1.text !== refs.V2.text) problems.push(`${scenario.id}: V1 and V2 responses differ for alice`);
+      if (scenario.persona === 'alice' && refs.V1.text !== refs.V2.text)
+        problems.push(`${scenario.id}: V1 and V2 responses differ for alice`);
       const comparison = compareVisibility(JSON.parse(refs.V2.text).data, JSON.parse(refs.V3.text).data);
-      if (!comparison.sameData) problems.push(`${scenario.id}: data visibility differs between V2 and V3: ${[...comparison.leaks, ...comparison.withheld.map((w) => `${w.path} lean withholds ${w.stock}`)].slice(0, 5).join('; ')}`);
+      if (!comparison.sameData)
+        problems.push(
+          `${scenario.id}: data visibility differs between V2 and V3: ${[...comparison.leaks, ...comparison.withheld.map((w) => `${w.path} lean withholds ${w.stock}`)].slice(0, 5).join('; ')}`,
+        );
     }
     for (const problem of problems) log(`RESPONSE MISMATCH ${problem}`);
     failed = problems.length > 0;
-    log(`responses: ${problems.length === 0 ? 'V1 = V2 for alice, V2 and V3 show the same data, on every scenario' : `${problems.length} mismatch(es)`}`);
+    log(
+      `responses: ${problems.length === 0 ? 'V1 = V2 for alice, V2 and V3 show the same data, on every scenario' : `${problems.length} mismatch(es)`}`,
+    );
 
     // 2. Load, interleaved: round → scenario → variants in rotating order.
     const runs: RunRecord[] = [];
@@ -283,8 +305,12 @@ async function main(): Promise<void> {
             maxDurationMs: mode.maxDurationMs,
             maxRequests: mode.maxRequests,
             expectedBytes: Buffer.byteLength(references[scenario.id]![variant].text),
-            beforeMeasure: async () => void (before = await servers[variant].snapshot()),
-            afterMeasure: async () => void (after = await servers[variant].snapshot()),
+            beforeMeasure: async () => {
+              before = await servers[variant].snapshot();
+            },
+            afterMeasure: async () => {
+              after = await servers[variant].snapshot();
+            },
           });
           const record: RunRecord = {
             ...result,
@@ -297,10 +323,14 @@ async function main(): Promise<void> {
             upstreamCalls: after!.upstreamCalls - before!.upstreamCalls,
           };
           runs.push(record);
-          log(`  r${round + 1} ${scenario.id.padEnd(10)} ${variant}: ${fmt(record.rps, 0).padStart(6)} req/s  p50 ${fmt(record.p50Ms, 1)} ms  p99 ${fmt(record.p99Ms, 1)} ms  cpu ${fmt(record.serverCpuMs / Math.max(1, record.served), 2)} ms/req${record.failures + record.sizeMismatches > 0 ? `  FAILURES ${record.failures} SIZE-MISMATCHES ${record.sizeMismatches}` : ''}`);
+          log(
+            `  r${round + 1} ${scenario.id.padEnd(10)} ${variant}: ${fmt(record.rps, 0).padStart(6)} req/s  p50 ${fmt(record.p50Ms, 1)} ms  p99 ${fmt(record.p99Ms, 1)} ms  cpu ${fmt(record.serverCpuMs / Math.max(1, record.served), 2)} ms/req${record.failures + record.sizeMismatches > 0 ? `  FAILURES ${record.failures} SIZE-MISMATCHES ${record.sizeMismatches}` : ''}`,
+          );
           if (record.failures > 0 || record.sizeMismatches > 0) {
             failed = true;
-            problems.push(`${scenario.id} ${variant}: ${record.failures} failed and ${record.sizeMismatches} differently sized responses under load; first: ${record.firstMismatch ?? ''}`);
+            problems.push(
+              `${scenario.id} ${variant}: ${record.failures} failed and ${record.sizeMismatches} differently sized responses under load; first: ${record.firstMismatch ?? ''}`,
+            );
           }
         }
       }
@@ -337,7 +367,17 @@ async function main(): Promise<void> {
           seconds: (finished - started) / 1000,
           scale: BENCH_SCALE,
           scenarios: SCENARIOS,
-          references: Object.fromEntries(Object.entries(references).map(([id, refs]) => [id, Object.fromEntries(VARIANTS.map((v) => [v, { status: refs[v].status, bytes: Buffer.byteLength(refs[v].text), upstreamCalls: refs[v].upstreamCalls }]))])),
+          references: Object.fromEntries(
+            Object.entries(references).map(([id, refs]) => [
+              id,
+              Object.fromEntries(
+                VARIANTS.map((v) => [
+                  v,
+                  { status: refs[v].status, bytes: Buffer.byteLength(refs[v].text), upstreamCalls: refs[v].upstreamCalls },
+                ]),
+              ),
+            ]),
+          ),
           problems,
           summary: report.summary,
           targets: report.targets,
@@ -375,7 +415,14 @@ interface Target {
   readonly pass: boolean;
 }
 
-function buildReport(mode: Mode, scenarios: readonly Scenario[], runs: RunRecord[], references: Record<string, Record<VariantName, Reference>>, inProcess: InProcessResult, tokens: TokenBenchResult) {
+function buildReport(
+  mode: Mode,
+  scenarios: readonly Scenario[],
+  runs: RunRecord[],
+  references: Record<string, Record<VariantName, Reference>>,
+  inProcess: InProcessResult,
+  tokens: TokenBenchResult,
+) {
   const summary: Record<string, Record<VariantName, Cell> & { ratioV2V1: number; ratioV2V3: number; cpuRatioV2V1: number }> = {};
   for (const scenario of scenarios) {
     const cells = {} as Record<VariantName, Cell>;
@@ -393,12 +440,18 @@ function buildReport(mode: Mode, scenarios: readonly Scenario[], runs: RunRecord
     }
     // Paired ratios: variants of the same round ran back to back.
     const ratio = (a: VariantName, b: VariantName) =>
-      median(Array.from({ length: mode.rounds }, (_, round) => rpsOf(runs, scenario.id, a, round) / rpsOf(runs, scenario.id, b, round)).filter(Number.isFinite));
+      median(
+        Array.from({ length: mode.rounds }, (_, round) => rpsOf(runs, scenario.id, a, round) / rpsOf(runs, scenario.id, b, round)).filter(
+          Number.isFinite,
+        ),
+      );
     const cpuPerRequest = (variant: VariantName, round: number) => {
       const run = runs.find((r) => r.scenario === scenario.id && r.variant === variant && r.round === round);
       return run === undefined || run.served === 0 ? Number.NaN : run.serverCpuMs / run.served;
     };
-    const cpuRatioV2V1 = median(Array.from({ length: mode.rounds }, (_, round) => cpuPerRequest('V2', round) / cpuPerRequest('V1', round)).filter(Number.isFinite));
+    const cpuRatioV2V1 = median(
+      Array.from({ length: mode.rounds }, (_, round) => cpuPerRequest('V2', round) / cpuPerRequest('V1', round)).filter(Number.isFinite),
+    );
     summary[scenario.id] = { ...cells, ratioV2V1: ratio('V2', 'V1'), ratioV2V3: ratio('V2', 'V3'), cpuRatioV2V1 };
   }
 
@@ -406,8 +459,15 @@ function buildReport(mode: Mode, scenarios: readonly Scenario[], runs: RunRecord
   const inProcessRatio = inProcessS2.ratioV2V1;
   const targets: Target[] = [
     { name: 'in-process S2: V2 time / V1 time', goal: '<= 1.15', value: fmt(inProcessRatio, 3), pass: inProcessRatio <= 1.15 },
-    ...scenarios.map((s) => ({ name: `HTTP ${s.id}: V2 req/s / V1 req/s`, goal: '>= 0.90', value: fmt(summary[s.id]!.ratioV2V1, 3), pass: summary[s.id]!.ratioV2V1 >= 0.9 })),
-    ...(summary.S2 ? [{ name: 'HTTP S2: V2 req/s / V3 req/s', goal: '>= 3', value: fmt(summary.S2.ratioV2V3, 2), pass: summary.S2.ratioV2V3 >= 3 }] : []),
+    ...scenarios.map((s) => ({
+      name: `HTTP ${s.id}: V2 req/s / V1 req/s`,
+      goal: '>= 0.90',
+      value: fmt(summary[s.id]!.ratioV2V1, 3),
+      pass: summary[s.id]!.ratioV2V1 >= 0.9,
+    })),
+    ...(summary.S2
+      ? [{ name: 'HTTP S2: V2 req/s / V3 req/s', goal: '>= 3', value: fmt(summary.S2.ratioV2V3, 2), pass: summary.S2.ratioV2V3 >= 3 }]
+      : []),
     ...(summary['S3-10'] && summary['S3-100']
       ? [
           {
@@ -418,11 +478,33 @@ function buildReport(mode: Mode, scenarios: readonly Scenario[], runs: RunRecord
           },
         ]
       : []),
-    { name: 'repeated token: verifier.cached(token), fresh string per call', goal: '<= 5 us', value: `${fmt(tokens.cachedFreshStringMicros, 3)} us`, pass: tokens.cachedFreshStringMicros <= 5 },
-    { name: 'repeated token: await verifier.verify(token)', goal: '<= 5 us', value: `${fmt(tokens.warmVerifyMicros, 3)} us`, pass: tokens.warmVerifyMicros <= 5 },
+    {
+      name: 'repeated token: verifier.cached(token), fresh string per call',
+      goal: '<= 5 us',
+      value: `${fmt(tokens.cachedFreshStringMicros, 3)} us`,
+      pass: tokens.cachedFreshStringMicros <= 5,
+    },
+    {
+      name: 'repeated token: await verifier.verify(token)',
+      goal: '<= 5 us',
+      value: `${fmt(tokens.warmVerifyMicros, 3)} us`,
+      pass: tokens.warmVerifyMicros <= 5,
+    },
   ];
 
-  const header = ['scenario', 'req/s V1', 'req/s V2', 'req/s V3', 'V2/V1', 'V2/V3', 'CPU/req V2/V1', 'p50 ms V1/V2/V3', 'p99 ms V1/V2/V3', 'CPU ms/req V1/V2/V3', 'upstream/req V1/V2/V3'];
+  const header = [
+    'scenario',
+    'req/s V1',
+    'req/s V2',
+    'req/s V3',
+    'V2/V1',
+    'V2/V3',
+    'CPU/req V2/V1',
+    'p50 ms V1/V2/V3',
+    'p99 ms V1/V2/V3',
+    'CPU ms/req V1/V2/V3',
+    'upstream/req V1/V2/V3',
+  ];
   const rows = scenarios.map((s) => {
     const row = summary[s.id]!;
     const three = (pick: (c: Cell) => number, digits: number) => VARIANTS.map((v) => fmt(pick(row[v]), digits)).join(' / ');
@@ -448,15 +530,26 @@ function buildReport(mode: Mode, scenarios: readonly Scenario[], runs: RunRecord
   lines.push(VARIANTS.map((v) => `${v} = ${VARIANT_LABELS[v]}`).join(', '));
   lines.push(...markdownTable(header, rows));
   lines.push('');
-  lines.push(`In-process execution (graphql.execute, memory upstreams, median CPU ms per execution over interleaved rounds of V1 vs V2 and V1 vs V3; ratios paired per round):`);
+  lines.push(
+    `In-process execution (graphql.execute, memory upstreams, median CPU ms per execution over interleaved rounds of V1 vs V2 and V1 vs V3; ratios paired per round):`,
+  );
   for (const q of inProcess.queries) {
-    lines.push(`  ${q.query.padEnd(7)} ` + VARIANTS.map((v) => `${v} ${fmt(q.msPerExecution[v], 2)} ms`).join(', ') + `; V2/V1 ${fmt(q.ratioV2V1, 3)}, V3/V1 ${fmt(q.ratioV3V1, 2)}`);
+    lines.push(
+      `  ${q.query.padEnd(7)} ` +
+        VARIANTS.map((v) => `${v} ${fmt(q.msPerExecution[v], 2)} ms`).join(', ') +
+        `; V2/V1 ${fmt(q.ratioV2V1, 3)}, V3/V1 ${fmt(q.ratioV3V1, 2)}`,
+    );
   }
   lines.push(
     `Token verification, warm cache (${tokens.tokenBytes}-byte token): cached() ${fmt(tokens.cachedMicros, 3)} us (same string), ${fmt(tokens.cachedFreshStringMicros, 3)} us (fresh copy per call, as per request); await verify() ${fmt(tokens.warmVerifyMicros, 3)} us; cold RS256 verify incl. JWKS fetch ${fmt(tokens.coldVerifyMicros / 1000, 1)} ms`,
   );
   lines.push('');
-  lines.push(...markdownTable(['target', 'goal', 'measured', 'result'], targets.map((t) => [t.name, t.goal, t.value, t.pass ? 'PASS' : 'MISS'])));
+  lines.push(
+    ...markdownTable(
+      ['target', 'goal', 'measured', 'result'],
+      targets.map((t) => [t.name, t.goal, t.value, t.pass ? 'PASS' : 'MISS']),
+    ),
+  );
   return { text: lines.join('\n'), summary, targets };
 }
 

@@ -45,6 +45,14 @@ export async function runTokenBench(jwksUrl: string, token: string): Promise<Tok
   start = process.hrtime.bigint();
   for (let i = 0; i < verifyIterations; i++) if ((await verifier.verify(token)).subject) seen++;
   const warmVerifyMicros = Number(process.hrtime.bigint() - start) / 1000 / verifyIterations;
-  if (seen !== 100_000 + cachedIterations + 10_000 + cachedIterations / 10 + 20_000 + verifyIterations) throw new Error('token bench: a warm token missed the cache');
-  return { coldVerifyMicros, cachedMicros, cachedFreshStringMicros, warmVerifyMicros, tokenBytes: bytes.length, iterations: { cached: cachedIterations, verify: verifyIterations } };
+  if (seen !== 100_000 + cachedIterations + 10_000 + cachedIterations / 10 + 20_000 + verifyIterations)
+    throw new Error('token bench: a warm token missed the cache');
+  return {
+    coldVerifyMicros,
+    cachedMicros,
+    cachedFreshStringMicros,
+    warmVerifyMicros,
+    tokenBytes: bytes.length,
+    iterations: { cached: cachedIterations, verify: verifyIterations },
+  };
 }

@@ -74,19 +74,31 @@ export function personaPrincipal(persona: PersonaName, expiresAt = Math.floor(Da
 
 /** Builds one variant's server over `deps`. */
 export function createVariant(name: VariantName, deps: VariantDeps): VariantServer {
-  const config = { production: true, graphqlPath: GRAPHQL_PATH, bodyLimitBytes: BODY_LIMIT, corsOrigins: [], maxPageSize: deps.maxPageSize };
+  const config = {
+    production: true,
+    graphqlPath: GRAPHQL_PATH,
+    bodyLimitBytes: BODY_LIMIT,
+    corsOrigins: [],
+    maxPageSize: deps.maxPageSize,
+  };
   const now = deps.now ?? Date.now;
   let principal = personaPrincipal('alice');
   const bff =
     name === 'V2'
       ? createBff({ config, verifier: deps.verifier, upstreams: deps.upstreams, log: deps.log, ...(deps.now ? { now: deps.now } : {}) })
       : name === 'V1'
-        ? createGraphQLServer({ config, schema: createSchema(), context: async () => plainContext(principal, deps.upstreams, deps.log, deps.maxPageSize, now), log: deps.log })
+        ? createGraphQLServer({
+            config,
+            schema: createSchema(),
+            context: async () => plainContext(principal, deps.upstreams, deps.log, deps.maxPageSize, now),
+            log: deps.log,
+          })
         : // V3: the product's authentication and context; shield adds its own `_shield` cache.
           createGraphQLServer({
             config,
             schema: createStockSchema(policy),
-            context: async (req: IncomingMessage) => leanContext(await authenticate(deps.verifier, req), deps.upstreams, deps.log, deps.maxPageSize, now),
+            context: async (req: IncomingMessage) =>
+              leanContext(await authenticate(deps.verifier, req), deps.upstreams, deps.log, deps.maxPageSize, now),
             log: deps.log,
           });
   const setPrincipal = (next: Principal) => {
@@ -102,12 +114,33 @@ export function createVariant(name: VariantName, deps: VariantDeps): VariantServ
 }
 
 /** The product's request context (createBff's builder): V2 in process, and V3's context. */
-export function leanContext(principal: Principal, upstreams: Upstreams, log: Logger, maxPageSize: number, now: () => number = Date.now): RequestContext {
+export function leanContext(
+  principal: Principal,
+  upstreams: Upstreams,
+  log: Logger,
+  maxPageSize: number,
+  now: () => number = Date.now,
+): RequestContext {
   return createRequestContext(principal, { upstreams, log, maxPageSize, now });
 }
 
 /** V1's context: no authorization state at all (createSchema() has no rules). */
-export function plainContext(principal: Principal, upstreams: Upstreams, log: Logger, maxPageSize: number, now: () => number = Date.now): RequestContext {
+export function plainContext(
+  principal: Principal,
+  upstreams: Upstreams,
+  log: Logger,
+  maxPageSize: number,
+  now: () => number = Date.now,
+): RequestContext {
   const loaders = createLoaders(upstreams);
-  return { principal, identity: new Identity(principal, loaders, now), loaders, upstreams, authz: undefined as never, log, maxPageSize, now };
+  return {
+    principal,
+    identity: new Identity(principal, loaders, now),
+    loaders,
+    upstreams,
+    authz: undefined as never,
+    log,
+    maxPageSize,
+    now,
+  };
 }

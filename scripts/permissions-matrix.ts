@@ -23,7 +23,7 @@ export function renderPermissionsMatrix(): string {
     '',
     '1. **Visibility** (customer ownership), per object type. An object that fails it is treated as',
     '   if it did not exist: `null`, or left out of a list, with no error. It is checked on every',
-    '   field that returns the type, so no path leads to another customer\'s object.',
+    "   field that returns the type, so no path leads to another customer's object.",
     '2. **Field rules**, per field. A field that fails its rule is `null` with an error at its path:',
     '   `FORBIDDEN`, or `LICENSE_REQUIRED` (with `extensions.feature`) for a missing entitlement;',
     '   mutation input rules answer `NOT_FOUND`, `NO_FREE_SEAT` or `NOT_ASSIGNED`.',
@@ -31,7 +31,7 @@ export function renderPermissionsMatrix(): string {
     'A field missing from the policy is **denied** (and a test fails). `allow` means: no check',
     'beyond the token and the visibility of the object the field belongs to.',
     '',
-    'Vocabulary: *has permission X* = the token\'s `scope` or `permissions` contains X;',
+    "Vocabulary: *has permission X* = the token's `scope` or `permissions` contains X;",
     '*is support staff* = the token has `support:read` (read every customer, no writes: support',
     'staff have no customer, so every rule that needs "the caller\'s customer" fails for them);',
     '*customer has entitlement F* = an active, unexpired license of the customer in scope grants',
@@ -56,7 +56,9 @@ export function renderPermissionsMatrix(): string {
       const rule = policy.fields[type.name]?.[field.name];
       const named = getNamedType(field.type).name;
       const visible = policy.visibility[named] ? ` (visibility of ${named} applies)` : '';
-      lines.push(`| \`${type.name}.${field.name}\` | \`${String(field.type)}\` | ${rule ? describeRule(rule) : `**${describeRule(deny)}** (no rule: denied by default)`}${visible} |`);
+      lines.push(
+        `| \`${type.name}.${field.name}\` | \`${String(field.type)}\` | ${rule ? describeRule(rule) : `**${describeRule(deny)}** (no rule: denied by default)`}${visible} |`,
+      );
     }
     lines.push('');
   }

@@ -35,7 +35,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   const { log } = options;
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => log.warn('shutdown.step_failed', { error: String(error) }));
+    for (const cleanup of cleanups.reverse())
+      await cleanup().catch((error: unknown) => log.warn('shutdown.step_failed', { error: String(error) }));
   };
   try {
     let devIssuer: DevIssuer | undefined;

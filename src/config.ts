@@ -21,9 +21,7 @@ const url = z
   .trim()
   .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'must be an http(s) URL');
 
-const list = z
-  .string()
-  .transform((value) => value.split(/[\s,]+/).filter(Boolean));
+const list = z.string().transform((value) => value.split(/[\s,]+/).filter(Boolean));
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -33,7 +31,10 @@ const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().trim().min(1).optional(),
   PORT: int(0, 65535).default(4000),
-  GRAPHQL_PATH: z.string().regex(/^\/[\w\-/]*$/, 'must be a path starting with /').default('/graphql'),
+  GRAPHQL_PATH: z
+    .string()
+    .regex(/^\/[\w\-/]*$/, 'must be a path starting with /')
+    .default('/graphql'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   SHUTDOWN_DELAY_MS: int(0, 60_000).optional(),
 
@@ -156,22 +157,37 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // Cross-variable rules are checked on presence, so they are reported with the rest.
   const production = (raw.NODE_ENV ?? 'development') === 'production';
   problems.push(
-    ...allOrNone(raw, ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URL'], production, 'the demo issuer is never used there', 'the demo issuer'),
-    ...allOrNone(raw, ['CUSTOMERS_API_URL', 'BILLING_API_URL', 'LICENSES_API_URL'], production, 'demo services never start there', 'the demo services'),
+    ...allOrNone(
+      raw,
+      ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URL'],
+      production,
+      'the demo issuer is never used there',
+      'the demo issuer',
+    ),
+    ...allOrNone(
+      raw,
+      ['CUSTOMERS_API_URL', 'BILLING_API_URL', 'LICENSES_API_URL'],
+      production,
+      'demo services never start there',
+      'the demo services',
+    ),
   );
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   const authSet = env.AUTH_ISSUER !== undefined;
   const upstreamSet = env.CUSTOMERS_API_URL !== undefined;
 
-  const auth: AuthConfig =
-    authSet
-      ? { mode: 'remote', issuer: env.AUTH_ISSUER!, audience: env.AUTH_AUDIENCE!, jwksUrl: env.AUTH_JWKS_URL! }
-      : { mode: 'demo' };
-  const upstream: UpstreamConfig =
-    upstreamSet
-      ? { mode: 'remote', customers: trimSlash(env.CUSTOMERS_API_URL!), billing: trimSlash(env.BILLING_API_URL!), licenses: trimSlash(env.LICENSES_API_URL!) }
-      : { mode: 'demo', scale: env.DEMO_SCALE, latencyMs: env.DEMO_LATENCY_MS };
+  const auth: AuthConfig = authSet
+    ? { mode: 'remote', issuer: env.AUTH_ISSUER!, audience: env.AUTH_AUDIENCE!, jwksUrl: env.AUTH_JWKS_URL! }
+    : { mode: 'demo' };
+  const upstream: UpstreamConfig = upstreamSet
+    ? {
+        mode: 'remote',
+        customers: trimSlash(env.CUSTOMERS_API_URL!),
+        billing: trimSlash(env.BILLING_API_URL!),
+        licenses: trimSlash(env.LICENSES_API_URL!),
+      }
+    : { mode: 'demo', scale: env.DEMO_SCALE, latencyMs: env.DEMO_LATENCY_MS };
 
   return {
     env: env.NODE_ENV,
@@ -226,7 +242,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** Variables that only make sense together: all set, or (outside production) none. */
-function allOrNone(raw: Record<string, string>, keys: readonly string[], production: boolean, productionWhy: string, fallback: string): string[] {
+function allOrNone(
+  raw: Record<string, string>,
+  keys: readonly string[],
+  production: boolean,
+  productionWhy: string,
+  fallback: string,
+): string[] {
   const missing = keys.filter((key) => raw[key] === undefined);
   if (missing.length === 0 || (!production && missing.length === keys.length)) return [];
   const why = production ? `required in production (${productionWhy})` : `set ${keys.join(', ')} together, or none for ${fallback}`;

@@ -124,7 +124,10 @@ export class BadUserInputError extends BffError {
 
 /** An upstream API failed; the message names the service, never its response body. */
 export class UpstreamUnavailableError extends BffError {
-  constructor(readonly service: string, options: GraphQLErrorOptions = {}) {
+  constructor(
+    readonly service: string,
+    options: GraphQLErrorOptions = {},
+  ) {
     super(`The ${service} service is unavailable.`, ErrorCode.UPSTREAM_UNAVAILABLE, { service }, options);
   }
 }

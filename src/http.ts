@@ -40,7 +40,8 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     // Not ready: draining, issuer keys never fetched, or every upstream circuit open. Why is
     // in the log, not here: the probe is reachable by anyone who can reach the port.
-    if (url.pathname === '/readyz') return options.isReady() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not_ready' });
+    if (url.pathname === '/readyz')
+      return options.isReady() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not_ready' });
     if (url.pathname !== graphqlPath) return sendJson(res, 404, graphqlError('Not found.', 'BAD_REQUEST'));
 
     if (!applyCors(req, res, options.corsOrigins)) return sendJson(res, 403, graphqlError('Origin not allowed.', 'BAD_REQUEST'));

@@ -1,10 +1,10 @@
 import { startApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 
 /** Entry point: read config, start, print where to go, shut down gracefully on signals. */
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {

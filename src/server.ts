@@ -21,7 +21,9 @@ import type { Upstreams } from './upstream/index.js';
 
 /** What the BFF is built from; `main.ts` assembles it from configuration, tests by hand. */
 export interface BffDependencies {
-  readonly config: Pick<Config, 'production' | 'graphqlPath' | 'bodyLimitBytes' | 'corsOrigins' | 'maxPageSize'> & { readonly queryLimits?: QueryLimits };
+  readonly config: Pick<Config, 'production' | 'graphqlPath' | 'bodyLimitBytes' | 'corsOrigins' | 'maxPageSize'> & {
+    readonly queryLimits?: QueryLimits;
+  };
   readonly verifier: TokenVerifier;
   readonly upstreams: Upstreams;
   readonly log: Logger;
@@ -81,7 +83,8 @@ export function createBff(deps: BffDependencies): Bff {
   return createGraphQLServer({
     config,
     schema: createAuthorizedSchema({ onDenial }),
-    context: async (req) => createRequestContext(await authenticate(verifier, req), { upstreams, log, maxPageSize: config.maxPageSize, now }),
+    context: async (req) =>
+      createRequestContext(await authenticate(verifier, req), { upstreams, log, maxPageSize: config.maxPageSize, now }),
     log,
     ...(deps.sandboxToken === undefined ? {} : { sandboxToken: deps.sandboxToken }),
     ...(deps.readiness === undefined ? {} : { readiness: deps.readiness }),

@@ -1,4 +1,13 @@
-import { createLocalJWKSet, errors, jwtVerify, type FlattenedJWSInput, type JSONWebKeySet, type JWSHeaderParameters, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  errors,
+  jwtVerify,
+  type FlattenedJWSInput,
+  type JSONWebKeySet,
+  type JWSHeaderParameters,
+  type JWTVerifyGetKey,
+  type JWTPayload,
+} from 'jose';
 import { AuthUnavailableError, UnauthenticatedError } from '../errors.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -93,7 +102,7 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier & K
   async function verify(token: string): Promise<Principal> {
     const hit = cached(token);
     if (hit !== undefined) return hit;
-    let payload;
+    let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, keys, {
         issuer: options.issuer,
@@ -233,7 +242,10 @@ class RemoteKeySet {
       this.options.log?.info('auth.jwks_loaded', { keys: Array.isArray(jwks.keys) ? jwks.keys.length : 0 });
     } catch (error) {
       this.failedAt = Date.now();
-      this.options.log?.warn('auth.jwks_failed', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), cachedKeys: this.local !== null });
+      this.options.log?.warn('auth.jwks_failed', {
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        cachedKeys: this.local !== null,
+      });
       throw new KeyServerUnavailable(error);
     }
   }

@@ -1,4 +1,14 @@
-import { defaultFieldResolver, getNamedType, isIntrospectionType, isNonNullType, isObjectType, responsePathAsArray, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import {
+  defaultFieldResolver,
+  getNamedType,
+  isIntrospectionType,
+  isNonNullType,
+  isObjectType,
+  responsePathAsArray,
+  type GraphQLFieldResolver,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+} from 'graphql';
 import { deny } from 'graphql-shield';
 import { BffError, ForbiddenError, NotFoundError } from '../errors.js';
 import { describeRule } from './describe.js';
@@ -63,7 +73,12 @@ export function applyPolicy<C extends AuthzContext>(schema: GraphQLSchema, polic
   return schema;
 }
 
-function withRule<C extends AuthzContext>(resolve: GraphQLFieldResolver<unknown, C>, rule: IRule, coordinate: string, onDenial: (ctx: C, d: Denial) => void): GraphQLFieldResolver<unknown, C> {
+function withRule<C extends AuthzContext>(
+  resolve: GraphQLFieldResolver<unknown, C>,
+  rule: IRule,
+  coordinate: string,
+  onDenial: (ctx: C, d: Denial) => void,
+): GraphQLFieldResolver<unknown, C> {
   const description = describeRule(rule);
   const check = compileRule(rule);
   const refuse = (verdict: Verdict, ctx: C, info: GraphQLResolveInfo): Error => {
@@ -85,11 +100,23 @@ function withRule<C extends AuthzContext>(resolve: GraphQLFieldResolver<unknown,
 // fresh `{}` for each of the thousands of objects a list can hold.
 const NO_ARGS: Record<string, unknown> = Object.freeze({});
 
-function withVisibility<C extends AuthzContext>(resolve: GraphQLFieldResolver<unknown, C>, rule: IRule, nonNull: boolean, coordinate: string, onDenial: (ctx: C, d: Denial) => void): GraphQLFieldResolver<unknown, C> {
+function withVisibility<C extends AuthzContext>(
+  resolve: GraphQLFieldResolver<unknown, C>,
+  rule: IRule,
+  nonNull: boolean,
+  coordinate: string,
+  onDenial: (ctx: C, d: Denial) => void,
+): GraphQLFieldResolver<unknown, C> {
   const description = describeRule(rule);
   const visible = compileRule(rule);
   const hidden = (ctx: C, info: GraphQLResolveInfo, verdict: Verdict) =>
-    onDenial(ctx, { path: pathOf(info), field: coordinate, rule: description, reason: verdict instanceof Error ? verdict.message : 'not visible', kind: 'visibility' });
+    onDenial(ctx, {
+      path: pathOf(info),
+      field: coordinate,
+      rule: description,
+      reason: verdict instanceof Error ? verdict.message : 'not visible',
+      kind: 'visibility',
+    });
 
   const decide = (value: unknown, verdict: Verdict, ctx: C, info: GraphQLResolveInfo): unknown => {
     if (verdict === true) return value;
@@ -133,7 +160,9 @@ function withVisibility<C extends AuthzContext>(resolve: GraphQLFieldResolver<un
       if (verdict instanceof Promise) pending = true;
     }
     if (verdicts === undefined) return items;
-    return pending ? Promise.all(verdicts).then((settled) => keep(items, settled, ctx, info)) : keep(items, verdicts as Verdict[], ctx, info);
+    return pending
+      ? Promise.all(verdicts).then((settled) => keep(items, settled, ctx, info))
+      : keep(items, verdicts as Verdict[], ctx, info);
   };
 
   return (parent, args, ctx, info) => {

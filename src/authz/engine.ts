@@ -84,14 +84,25 @@ export class RuleCache {
 const ROOT = {};
 
 /** A rule compiled for evaluation: same verdicts as `evaluate(rule, ...)`. */
-export type CompiledRule = (parent: unknown, args: Record<string, unknown>, ctx: { authz: RuleCache }, info: GraphQLResolveInfo) => MaybeVerdict;
+export type CompiledRule = (
+  parent: unknown,
+  args: Record<string, unknown>,
+  ctx: { authz: RuleCache },
+  info: GraphQLResolveInfo,
+) => MaybeVerdict;
 
 // Rule trees are immutable once built, so each node is compiled once, whatever uses it.
 const compiledRules = new WeakMap<object, CompiledRule>();
 const requestConstant = new WeakMap<object, boolean>();
 
 /** Evaluates `node` for one field; synchronous unless some rule on the way is asynchronous. */
-export function evaluate(node: IRule, parent: unknown, args: Record<string, unknown>, ctx: { authz: RuleCache }, info: GraphQLResolveInfo): MaybeVerdict {
+export function evaluate(
+  node: IRule,
+  parent: unknown,
+  args: Record<string, unknown>,
+  ctx: { authz: RuleCache },
+  info: GraphQLResolveInfo,
+): MaybeVerdict {
   return compileRule(node)(parent, args, ctx, info);
 }
 
@@ -189,9 +200,15 @@ function buildLeaf(leaf: LeafRule, node: IRule): CompiledRule {
     const cache = ctx.authz;
     const owner = typeof parent === 'object' && parent !== null ? parent : ROOT;
     let byRule = cache.strict.get(owner);
-    if (byRule === undefined) cache.strict.set(owner, (byRule = new Map()));
+    if (byRule === undefined) {
+      byRule = new Map();
+      cache.strict.set(owner, byRule);
+    }
     let byArgs = byRule.get(node);
-    if (byArgs === undefined) byRule.set(node, (byArgs = new Map()));
+    if (byArgs === undefined) {
+      byArgs = new Map();
+      byRule.set(node, byArgs);
+    }
     const key = argsKey(args);
     const hit = byArgs.get(key);
     return hit !== undefined ? hit : remember(byArgs, key, call(leaf, parent, args, ctx, info));
@@ -205,7 +222,13 @@ function remember<K>(map: Map<K, MaybeVerdict>, key: K, verdict: MaybeVerdict): 
   return verdict;
 }
 
-function call(leaf: LeafRule, parent: unknown, args: Record<string, unknown>, ctx: { authz: RuleCache }, info: GraphQLResolveInfo): MaybeVerdict {
+function call(
+  leaf: LeafRule,
+  parent: unknown,
+  args: Record<string, unknown>,
+  ctx: { authz: RuleCache },
+  info: GraphQLResolveInfo,
+): MaybeVerdict {
   let result: unknown;
   try {
     result = leaf.func(parent, args, ctx, info);
@@ -249,7 +272,18 @@ function buildAll(children: CompiledRule[], any: boolean): CompiledRule {
 }
 
 // The asynchronous remainder of buildAll: the prefix is folded into (decided, error).
-function settleAll(children: CompiledRule[], from: number, first: Promise<Verdict>, decided: boolean, error: Error | undefined, any: boolean, parent: unknown, args: Record<string, unknown>, ctx: { authz: RuleCache }, info: GraphQLResolveInfo): Promise<Verdict> {
+function settleAll(
+  children: CompiledRule[],
+  from: number,
+  first: Promise<Verdict>,
+  decided: boolean,
+  error: Error | undefined,
+  any: boolean,
+  parent: unknown,
+  args: Record<string, unknown>,
+  ctx: { authz: RuleCache },
+  info: GraphQLResolveInfo,
+): Promise<Verdict> {
   const rest: MaybeVerdict[] = [first];
   for (let i = from + 1; i < children.length; i++) rest.push(children[i]!(parent, args, ctx, info));
   return Promise.all(rest).then((settled) => {
@@ -265,7 +299,14 @@ function settleAll(children: CompiledRule[], from: number, first: Promise<Verdic
 // A race that finds no true answers with the last error it met: shield collects race
 // results in reverse order and reports the first error of that list.
 function buildSequence(children: CompiledRule[], race: boolean): CompiledRule {
-  const run = (from: number, lastError: Error | undefined, parent: unknown, args: Record<string, unknown>, ctx: { authz: RuleCache }, info: GraphQLResolveInfo): MaybeVerdict => {
+  const run = (
+    from: number,
+    lastError: Error | undefined,
+    parent: unknown,
+    args: Record<string, unknown>,
+    ctx: { authz: RuleCache },
+    info: GraphQLResolveInfo,
+  ): MaybeVerdict => {
     for (let i = from; i < children.length; i++) {
       const verdict = children[i]!(parent, args, ctx, info);
       if (verdict instanceof Promise) {

@@ -91,12 +91,14 @@ export function hasEntitlement<T>(feature: string, customerIdOf: (object: T) => 
 const OPAQUE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** `args.licenseId` and `args.userId` look like upstream ids (checked before any upstream call). */
-export const seatArgsAreIds = rule('license and user arguments are well-formed ids', { cache: 'strict' })((_p, args: Args) =>
-  (OPAQUE_ID.test(String(args.licenseId)) && OPAQUE_ID.test(String(args.userId))) || new BadUserInputError('licenseId and userId must be ids as returned by this API.'),
+export const seatArgsAreIds = rule('license and user arguments are well-formed ids', { cache: 'strict' })(
+  (_p, args: Args) =>
+    (OPAQUE_ID.test(String(args.licenseId)) && OPAQUE_ID.test(String(args.userId))) ||
+    new BadUserInputError('licenseId and userId must be ids as returned by this API.'),
 );
 
 /** `args.licenseId` is a license of the caller's customer; anything else reads as "not found". */
-export const licenseArgIsCallers = rule('license argument belongs to the caller\'s customer', { cache: 'strict' })(
+export const licenseArgIsCallers = rule("license argument belongs to the caller's customer", { cache: 'strict' })(
   async (_p, args: Args, ctx: Ctx) => {
     const [license, identity] = await Promise.all([ctx.loaders.license.load(String(args.licenseId)), ctx.identity.resolve()]);
     return (license !== null && identity.customerId !== null && license.customerId === identity.customerId) || new NotFoundError('License');
@@ -104,7 +106,7 @@ export const licenseArgIsCallers = rule('license argument belongs to the caller\
 );
 
 /** `args.userId` is a user of the caller's customer; anything else reads as "not found". */
-export const userArgIsCallersCustomer = rule('user argument belongs to the caller\'s customer', { cache: 'strict' })(
+export const userArgIsCallersCustomer = rule("user argument belongs to the caller's customer", { cache: 'strict' })(
   async (_p, args: Args, ctx: Ctx) => {
     const [user, identity] = await Promise.all([ctx.loaders.user.load(String(args.userId)), ctx.identity.resolve()]);
     return (user !== null && identity.customerId !== null && user.customerId === identity.customerId) || new NotFoundError('User');

@@ -127,7 +127,7 @@ function decodeCursor(cursor: string): SortKey {
 }
 
 function parsePageRequests(body: unknown): ParsedPageRequest[] {
-  const requests = objectBody(body)['requests'];
+  const requests = objectBody(body).requests;
   if (!Array.isArray(requests)) throw badRequest('requests must be an array');
   if (requests.length > MAX_LIST_LENGTH) {
     throw badRequest(`requests must not have more than ${MAX_LIST_LENGTH} entries`);

@@ -429,8 +429,8 @@ async function writeHugeBody(res: ServerResponse, bytes: number): Promise<void> 
 export function parseFault(value: unknown): Fault | null {
   if (value === null) return null;
   const body = objectBody(value);
-  const times = body['times'];
-  const match = body['match'];
+  const times = body.times;
+  const match = body.match;
   if (times !== undefined && !(Number.isInteger(times) && (times as number) >= 1)) {
     throw badRequest('times must be an integer >= 1');
   }
@@ -439,9 +439,9 @@ export function parseFault(value: unknown): Fault | null {
     ...(times === undefined ? {} : { times: times as number }),
     ...(match === undefined ? {} : { match: match as string }),
   };
-  switch (body['kind']) {
+  switch (body.kind) {
     case 'status': {
-      const status = body['status'];
+      const status = body.status;
       if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) {
         throw badRequest('status must be an HTTP status code');
       }
@@ -452,12 +452,12 @@ export function parseFault(value: unknown): Fault | null {
     case 'malformed':
       return { kind: 'malformed', ...common };
     case 'huge': {
-      const bytes = body['bytes'];
+      const bytes = body.bytes;
       if (!Number.isInteger(bytes) || (bytes as number) < 1) throw badRequest('bytes must be an integer >= 1');
       return { kind: 'huge', bytes: bytes as number, ...common };
     }
     case 'redirect': {
-      const location = body['location'];
+      const location = body.location;
       if (typeof location !== 'string' || location === '') throw badRequest('location must be a non-empty string');
       return { kind: 'redirect', location, ...common };
     }

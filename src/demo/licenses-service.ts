@@ -78,9 +78,9 @@ export function startLicensesService(world: DemoWorld, options: ListenOptions = 
         method: 'POST',
         path: '/licenses/{licenseId}/assignments',
         handler: ({ params, body }) => {
-          const userId = objectBody(body)['userId'];
+          const userId = objectBody(body).userId;
           if (typeof userId !== 'string' || userId === '') throw badRequest('userId must be a non-empty string');
-          const license = licenseOr404(params['licenseId'] ?? '');
+          const license = licenseOr404(params.licenseId ?? '');
           const seats = seatsOf(license.id);
           // Check and insert run in one synchronous turn, so concurrent requests cannot oversell.
           if (seats.has(userId)) {
@@ -99,8 +99,8 @@ export function startLicensesService(world: DemoWorld, options: ListenOptions = 
         method: 'DELETE',
         path: '/licenses/{licenseId}/assignments/{userId}',
         handler: ({ params }) => {
-          const license = licenseOr404(params['licenseId'] ?? '');
-          const userId = params['userId'] ?? '';
+          const license = licenseOr404(params.licenseId ?? '');
+          const userId = params.userId ?? '';
           const seats = seatsOf(license.id);
           const assignment = seats.get(userId);
           if (!assignment) {
@@ -126,9 +126,9 @@ export function startLicensesService(world: DemoWorld, options: ListenOptions = 
             productId: requiredString(input, 'productId'),
             productName: requiredString(input, 'productName'),
             features: stringListField(input, 'features'),
-            seats: seatCount(input['seats']),
-            validFrom: dateTime(input['validFrom'], 'validFrom'),
-            validUntil: dateTime(input['validUntil'], 'validUntil'),
+            seats: seatCount(input.seats),
+            validFrom: dateTime(input.validFrom, 'validFrom'),
+            validUntil: dateTime(input.validUntil, 'validUntil'),
             status: 'active',
           };
           licensesById.set(license.id, license);
@@ -147,11 +147,11 @@ export function startLicensesService(world: DemoWorld, options: ListenOptions = 
           // A typo'd field would otherwise be a silent no-op that makes a test pass for the wrong reason.
           const unknown = Object.keys(input).filter((key) => !PATCHABLE.has(key));
           if (unknown.length > 0) throw badRequest(`unknown fields: ${unknown.join(', ')}`);
-          const license = licenseOr404(params['licenseId'] ?? '');
+          const license = licenseOr404(params.licenseId ?? '');
           // Validate everything before changing anything.
-          const validUntil = input['validUntil'] === undefined ? undefined : dateTime(input['validUntil'], 'validUntil');
-          const seats = input['seats'] === undefined ? undefined : seatCount(input['seats']);
-          const status = input['status'] === undefined ? undefined : licenseStatus(input['status']);
+          const validUntil = input.validUntil === undefined ? undefined : dateTime(input.validUntil, 'validUntil');
+          const seats = input.seats === undefined ? undefined : seatCount(input.seats);
+          const status = input.status === undefined ? undefined : licenseStatus(input.status);
           if (validUntil !== undefined) license.validUntil = validUntil;
           if (seats !== undefined) license.seats = seats;
           if (status !== undefined) license.status = status;

@@ -54,7 +54,9 @@ export async function startDemoServices(options: DemoServicesOptions = {}): Prom
     billing,
     licenses,
     urls: { customers: customers.url, billing: billing.url, licenses: licenses.url },
-    resetStats: () => services.forEach((service) => service.stats.reset()),
+    resetStats: () => {
+      for (const service of services) service.stats.reset();
+    },
     totalRequests: () => services.reduce((sum, service) => sum + service.stats.total, 0),
     close: async () => {
       await Promise.all(services.map((service) => service.close()));

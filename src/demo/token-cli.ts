@@ -12,11 +12,13 @@ async function main(argv: readonly string[]): Promise<number> {
   if (ttlAt >= 0) {
     const [flag] = args.splice(ttlAt, 1);
     const raw = flag!.includes('=') ? flag!.split('=')[1] : args.splice(ttlAt, 1)[0];
-    if (raw === undefined || !/^-?\d+$/.test(raw)) return usage(`--ttl needs an integer number of seconds, got ${JSON.stringify(raw ?? '')}`);
+    if (raw === undefined || !/^-?\d+$/.test(raw))
+      return usage(`--ttl needs an integer number of seconds, got ${JSON.stringify(raw ?? '')}`);
     ttl = Number(raw);
   }
   const [name, ...rest] = args;
-  if (name === undefined || rest.length > 0) return usage(name === undefined ? 'missing persona' : `unexpected argument ${JSON.stringify(rest[0])}`);
+  if (name === undefined || rest.length > 0)
+    return usage(name === undefined ? 'missing persona' : `unexpected argument ${JSON.stringify(rest[0])}`);
   if (!isPersonaName(name)) return usage(`unknown persona ${JSON.stringify(name)}`);
   const issuer = await createDevIssuer({ keyFile: DEV_KEY_FILE });
   process.stdout.write(`${await issuer.signPersona(name, { ttlSeconds: ttl })}\n`);

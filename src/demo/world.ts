@@ -137,9 +137,7 @@ const BASE_CUSTOMERS: readonly CustomerPlan[] = [
     ],
     extraUsers: (scale) => scale - 1,
     invoices: (scale) => 6 * scale,
-    licenses: [
-      { product: 'core', seats: (scale) => 10 * scale, validFromDays: -100, validUntilDays: 265, assigned: 'all' },
-    ],
+    licenses: [{ product: 'core', seats: (scale) => 10 * scale, validFromDays: -100, validUntilDays: 265, assigned: 'all' }],
   },
 ];
 
@@ -332,7 +330,6 @@ function seedUsage(slug: string, customerId: string, activeUsers: number, now: D
 function isoDate(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
-
 
 /** The business user of a persona; throws for personas without one (frank). */
 export function personaUser(world: DemoWorld, name: PersonaName): User {

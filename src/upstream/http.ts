@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import { UpstreamUnavailableError } from '../errors.js';
 import { CircuitBreaker, type BreakerOptions, type BreakerTicket } from './breaker.js';
 
@@ -66,7 +66,10 @@ export class UpstreamHttp {
   /** Null when disabled by configuration. */
   readonly breaker: CircuitBreaker | null;
 
-  constructor(private readonly options: UpstreamHttpOptions, private readonly recorder?: CallRecorder) {
+  constructor(
+    private readonly options: UpstreamHttpOptions,
+    private readonly recorder?: CallRecorder,
+  ) {
     this.pool = new Pool(options.baseUrl, {
       connections: options.maxConnections,
       keepAliveTimeout: 30_000,
@@ -129,7 +132,7 @@ export class UpstreamHttp {
 
   private async attempt<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const signal = AbortSignal.timeout(this.options.timeoutMs);
-    let response;
+    let response: Dispatcher.ResponseData;
     try {
       response = await this.pool.request({
         method,
@@ -232,9 +235,17 @@ function errorCode(text: string): string | undefined {
 /** Paths of an OpenAPI `paths` type that accept POST. */
 export type PostPath<Paths> = { [K in keyof Paths]: Paths[K] extends { post: object } ? K : never }[keyof Paths] & string;
 /** JSON request body of `POST path`, as the OpenAPI document declares it. */
-export type PostBody<Paths, K extends keyof Paths> = Paths[K] extends { post: { requestBody?: { content: { 'application/json': infer B } } } } ? B : never;
+export type PostBody<Paths, K extends keyof Paths> = Paths[K] extends {
+  post: { requestBody?: { content: { 'application/json': infer B } } };
+}
+  ? B
+  : never;
 /** JSON body of the 200 answer to `POST path`. */
-export type PostOk<Paths, K extends keyof Paths> = Paths[K] extends { post: { responses: { 200: { content: { 'application/json': infer R } } } } } ? R : never;
+export type PostOk<Paths, K extends keyof Paths> = Paths[K] extends {
+  post: { responses: { 200: { content: { 'application/json': infer R } } } };
+}
+  ? R
+  : never;
 
 /**
  * A batch read: POST with a JSON body, typed by the upstream's OpenAPI paths, retried on a
@@ -242,7 +253,11 @@ export type PostOk<Paths, K extends keyof Paths> = Paths[K] extends { post: { re
  * the client's point of view (reads carry no user input that could be "wrong"), so it
  * never leaks details.
  */
-export async function readCall<Paths, K extends PostPath<Paths>>(http: UpstreamHttp, path: K, body: PostBody<Paths, K>): Promise<PostOk<Paths, K>> {
+export async function readCall<Paths, K extends PostPath<Paths>>(
+  http: UpstreamHttp,
+  path: K,
+  body: PostBody<Paths, K>,
+): Promise<PostOk<Paths, K>> {
   try {
     return await http.read<PostOk<Paths, K>>(path, body);
   } catch (error) {

@@ -72,7 +72,8 @@ export function createUpstreams(options: UpstreamsOptions): Upstreams {
           },
         },
         // Fail-fast refusals of an open circuit are the breaker working: debug, or they flood the log.
-        onFailure: (failure) => (failure.reason === 'circuit_open' ? log?.debug('upstream.short_circuited', failure) : log?.warn('upstream.failed', failure)),
+        onFailure: (failure) =>
+          failure.reason === 'circuit_open' ? log?.debug('upstream.short_circuited', failure) : log?.warn('upstream.failed', failure),
       },
       options.recorder,
     );

@@ -24,7 +24,9 @@ export function createLicensesClient(http: UpstreamHttp): LicensesClient {
     assignSeat: (licenseId, userId) =>
       write(http, () => http.request<Assignment>('POST', `/licenses/${encodeURIComponent(licenseId)}/assignments`, { userId })),
     revokeSeat: (licenseId, userId) =>
-      write(http, () => http.request<void>('DELETE', `/licenses/${encodeURIComponent(licenseId)}/assignments/${encodeURIComponent(userId)}`)),
+      write(http, () =>
+        http.request<void>('DELETE', `/licenses/${encodeURIComponent(licenseId)}/assignments/${encodeURIComponent(userId)}`),
+      ),
   };
 }
 

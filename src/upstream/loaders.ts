@@ -54,7 +54,9 @@ export function createLoaders(upstreams: Upstreams): Loaders {
   const invoice = new DataLoader<string, Invoice | null>(async (ids) => oneByKey(ids, await billing.invoicesByIds([...ids]), (i) => i.id));
   const invoicePage = new DataLoader<InvoicePageKey, InvoicePage, string>(
     async (keys) => {
-      const pages = await billing.invoicePages(keys.map((k) => ({ customerId: k.customerId, limit: k.limit, ...(k.after === null ? {} : { after: k.after }) })));
+      const pages = await billing.invoicePages(
+        keys.map((k) => ({ customerId: k.customerId, limit: k.limit, ...(k.after === null ? {} : { after: k.after }) })),
+      );
       return keys.map((key, index) => {
         const page = pages[index];
         if (page === undefined || page.customerId !== key.customerId) {

@@ -32,7 +32,7 @@ export type JwksMode = 'ok' | 'hang' | 'html' | 'error' | 'redirect';
 export async function startJwksServer(keys: JWK[] = []): Promise<JwksServer> {
   let requests = 0;
   const state = { mode: 'ok' as JwksMode, keys, redirectTo: 'http://169.254.169.254/latest/meta-data/' };
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer((_req, res) => {
     requests++;
     switch (state.mode) {
       case 'hang':
@@ -93,7 +93,10 @@ export interface TestKey {
   readonly publicJwk: JWK;
   readonly privateKey: CryptoKey;
   /** Signs `payload` with RS256; header/claims defaults match the development issuer. */
-  sign(payload: JWTPayload, options?: { header?: Record<string, unknown>; ttlSeconds?: number | null; issuer?: string; audience?: string }): Promise<string>;
+  sign(
+    payload: JWTPayload,
+    options?: { header?: Record<string, unknown>; ttlSeconds?: number | null; issuer?: string; audience?: string },
+  ): Promise<string>;
 }
 
 /** Generates a fresh RS256 key with the given key id. */

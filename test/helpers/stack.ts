@@ -1,4 +1,10 @@
-import { createTokenVerifier, verifierOptionsFrom, type KeyStatus, type TokenVerifier, type VerifierOptions } from '../../src/auth/verifier.js';
+import {
+  createTokenVerifier,
+  verifierOptionsFrom,
+  type KeyStatus,
+  type TokenVerifier,
+  type VerifierOptions,
+} from '../../src/auth/verifier.js';
 import { loadConfig } from '../../src/config.js';
 import { createDevIssuer, type DevIssuer, type SignOptions } from '../../src/demo/dev-issuer.js';
 import type { PersonaName } from '../../src/demo/personas.js';
@@ -28,7 +34,10 @@ export interface TestStack {
   readonly upstreams: Upstreams;
   token(persona: PersonaName, options?: SignOptions): Promise<string>;
   /** POSTs a GraphQL request; `token: null` sends none. */
-  gql<T = GqlData>(query: string, options?: { token?: string | null; persona?: PersonaName; variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<GqlResult<T>>;
+  gql<T = GqlData>(
+    query: string,
+    options?: { token?: string | null; persona?: PersonaName; variables?: Record<string, unknown>; headers?: Record<string, string> },
+  ): Promise<GqlResult<T>>;
   stop(): Promise<void>;
 }
 

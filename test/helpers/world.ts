@@ -12,7 +12,9 @@ export function worldFacts(world: DemoWorld) {
     return found;
   };
   const invoicesOf = (customerId: string) =>
-    world.invoices.filter((i) => i.customerId === customerId).sort((a, b) => b.issuedAt.localeCompare(a.issuedAt) || a.id.localeCompare(b.id));
+    world.invoices
+      .filter((i) => i.customerId === customerId)
+      .sort((a, b) => b.issuedAt.localeCompare(a.issuedAt) || a.id.localeCompare(b.id));
   return {
     acme,
     globex,

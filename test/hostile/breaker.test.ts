@@ -94,7 +94,10 @@ test('retry delay is jittered between 50% and 150% of the base', () => {
   expect(retryDelay(100, () => 0)).toBe(50);
   expect(retryDelay(100, () => 0.999999)).toBe(150);
   let seed = 1;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const random = () => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
   const delays = new Set(Array.from({ length: 50 }, () => retryDelay(100, random)));
   expect(delays.size).toBeGreaterThan(20);
   for (const delay of delays) {
@@ -123,7 +126,15 @@ describe('UpstreamHttp against a scripted upstream', () => {
   });
 
   const client = () =>
-    new UpstreamHttp({ service: 'scripted', baseUrl, timeoutMs: 500, maxConnections: 2, readRetries: 1, retryDelayMs: 1, breaker: { failureThreshold: 2, windowMs: 10_000, resetMs: 60_000 } });
+    new UpstreamHttp({
+      service: 'scripted',
+      baseUrl,
+      timeoutMs: 500,
+      maxConnections: 2,
+      readRetries: 1,
+      retryDelayMs: 1,
+      breaker: { failureThreshold: 2, windowMs: 10_000, resetMs: 60_000 },
+    });
 
   test('4xx answers are the upstream working: never retried, never trip the breaker', async () => {
     status = 404;

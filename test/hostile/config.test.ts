@@ -33,10 +33,21 @@ test('every hardening limit is documented in .env.example with the default the c
   };
   for (const [name, value] of Object.entries(expected)) expect([name, documented.get(name)]).toEqual([name, String(value)]);
   // Empty in the example means "derived": per-upstream timeouts fall back to UPSTREAM_TIMEOUT_MS.
-  for (const name of ['CUSTOMERS_API_TIMEOUT_MS', 'BILLING_API_TIMEOUT_MS', 'LICENSES_API_TIMEOUT_MS', 'SHUTDOWN_DELAY_MS']) expect(documented.get(name)).toBe('');
+  for (const name of ['CUSTOMERS_API_TIMEOUT_MS', 'BILLING_API_TIMEOUT_MS', 'LICENSES_API_TIMEOUT_MS', 'SHUTDOWN_DELAY_MS'])
+    expect(documented.get(name)).toBe('');
   expect(config.upstream.timeoutsMs).toEqual({ customers: 5000, billing: 5000, licenses: 5000 });
   expect(config.queryLimits).toEqual(DEFAULT_QUERY_LIMITS);
-  expect(loadConfig({ NODE_ENV: 'production', AUTH_ISSUER: 'https://i/', AUTH_AUDIENCE: 'a', AUTH_JWKS_URL: 'https://i/jwks', CUSTOMERS_API_URL: 'http://c', BILLING_API_URL: 'http://b', LICENSES_API_URL: 'http://l' }).shutdownDelayMs).toBe(5000);
+  expect(
+    loadConfig({
+      NODE_ENV: 'production',
+      AUTH_ISSUER: 'https://i/',
+      AUTH_AUDIENCE: 'a',
+      AUTH_JWKS_URL: 'https://i/jwks',
+      CUSTOMERS_API_URL: 'http://c',
+      BILLING_API_URL: 'http://b',
+      LICENSES_API_URL: 'http://l',
+    }).shutdownDelayMs,
+  ).toBe(5000);
 });
 
 test('malformed or unsafe limit values are refused at start-up, all listed at once', () => {
@@ -55,7 +66,14 @@ test('malformed or unsafe limit values are refused at start-up, all listed at on
   }
   expect(error).toBeInstanceOf(ConfigError);
   const problems = (error as ConfigError).problems.join('\n');
-  for (const name of ['GRAPHQL_MAX_DEPTH', 'GRAPHQL_MAX_TOKENS', 'UPSTREAM_READ_RETRIES', 'UPSTREAM_BREAKER_RESET_MS', 'BILLING_API_TIMEOUT_MS', 'AUTH_ALGORITHMS']) {
+  for (const name of [
+    'GRAPHQL_MAX_DEPTH',
+    'GRAPHQL_MAX_TOKENS',
+    'UPSTREAM_READ_RETRIES',
+    'UPSTREAM_BREAKER_RESET_MS',
+    'BILLING_API_TIMEOUT_MS',
+    'AUTH_ALGORITHMS',
+  ]) {
     expect(problems).toContain(name);
   }
 });

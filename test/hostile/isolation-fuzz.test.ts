@@ -34,15 +34,28 @@ function oracle(world: DemoWorld): Map<string, string | null> {
 }
 
 /** A lean keep-alive POST (fetch's web streams would dominate the run time). */
-function post(agent: Agent, url: string, token: string, body: unknown): Promise<{ status: number; json: { data?: any; errors?: { message: string; extensions?: { code?: string } }[] } }> {
+function post(
+  agent: Agent,
+  url: string,
+  token: string,
+  body: unknown,
+): Promise<{ status: number; json: { data?: any; errors?: { message: string; extensions?: { code?: string } }[] } }> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -67,11 +80,18 @@ test(`${QUERIES} randomized queries from all personas, interleaved, return zero 
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const chance = (p: number) => random() < p;
   const personas = Object.keys(PERSONAS) as PersonaName[];
-  const customerOf = Object.fromEntries(personas.map((p) => [p, findUserBySubject(world, PERSONAS[p].subject)?.customerId ?? null])) as Record<PersonaName, string | null>;
-  const tokens = Object.fromEntries(await Promise.all(personas.map(async (p) => [p, await stack.token(p, { ttlSeconds: 3600 })]))) as Record<PersonaName, string>;
+  const customerOf = Object.fromEntries(
+    personas.map((p) => [p, findUserBySubject(world, PERSONAS[p].subject)?.customerId ?? null]),
+  ) as Record<PersonaName, string | null>;
+  const tokens = Object.fromEntries(
+    await Promise.all(personas.map(async (p) => [p, await stack.token(p, { ttlSeconds: 3600 })])),
+  ) as Record<PersonaName, string>;
 
   // Targets: real ids of every kind across all customers, plus made-up ones.
-  const unknown = (prefix: string) => `${prefix}${Math.floor(random() * 0xffffffffffff).toString(16).padStart(12, '0')}`;
+  const unknown = (prefix: string) =>
+    `${prefix}${Math.floor(random() * 0xffffffffffff)
+      .toString(16)
+      .padStart(12, '0')}`;
   const customerId = () => (chance(0.1) ? unknown('cus_') : pick(world.customers).id);
   const invoiceId = () => (chance(0.1) ? unknown('inv_') : pick(world.invoices).id);
   const licenseId = () => (chance(0.1) ? unknown('lic_') : pick(world.licenses).id);
@@ -127,7 +147,12 @@ test(`${QUERIES} randomized queries from all personas, interleaved, return zero 
       return { persona, query: pick(mutations), variables: { l: license, u: userId() }, foreignWrite: true };
     }
     const shape = pick(shapes);
-    return { persona, query: shape.query, variables: Object.fromEntries(shape.slots.map((slot, i) => [`v${i}`, idFor[slot]()])), foreignWrite: false };
+    return {
+      persona,
+      query: shape.query,
+      variables: Object.fromEntries(shape.slots.map((slot, i) => [`v${i}`, idFor[slot]()])),
+      foreignWrite: false,
+    };
   };
 
   const requests = Array.from({ length: QUERIES }, build);
@@ -147,7 +172,8 @@ test(`${QUERIES} randomized queries from all personas, interleaved, return zero 
         for (const error of result.errors ?? []) {
           const code = String(error.extensions?.code);
           stats.errors.set(code, (stats.errors.get(code) ?? 0) + 1);
-          if (!isKnownErrorCode(code) || code === 'INTERNAL_SERVER_ERROR') violations.push(`${persona}: unexpected error ${code} ${error.message} for ${query} ${JSON.stringify(variables)}`);
+          if (!isKnownErrorCode(code) || code === 'INTERNAL_SERVER_ERROR')
+            violations.push(`${persona}: unexpected error ${code} ${error.message} for ${query} ${JSON.stringify(variables)}`);
         }
         if (foreignWrite && result.data?.m) violations.push(`${persona}: foreign write succeeded: ${JSON.stringify(variables)}`);
         for (const id of idsIn(result.data)) {
@@ -163,7 +189,9 @@ test(`${QUERIES} randomized queries from all personas, interleaved, return zero 
             continue;
           }
           if (recordOwner === null || recordOwner !== customerOf[persona]) {
-            violations.push(`${persona} (customer ${customerOf[persona]}) saw ${id} of ${recordOwner}: ${query} ${JSON.stringify(variables)}`);
+            violations.push(
+              `${persona} (customer ${customerOf[persona]}) saw ${id} of ${recordOwner}: ${query} ${JSON.stringify(variables)}`,
+            );
           }
         }
       }

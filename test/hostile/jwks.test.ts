@@ -61,7 +61,9 @@ describe('verifier', () => {
 
   test('a flood of unknown kids causes at most one JWKS refetch per cooldown', async () => {
     // Tokens are signed up front so the flood itself takes milliseconds, not the cooldown.
-    const forged = await Promise.all(Array.from({ length: 350 }, (_, i) => stranger.sign(personaClaims('dave'), { header: { kid: `kid-${i}-${Math.random()}` } })));
+    const forged = await Promise.all(
+      Array.from({ length: 350 }, (_, i) => stranger.sign(personaClaims('dave'), { header: { kid: `kid-${i}-${Math.random()}` } })),
+    );
     const flood = (n: number) => Promise.all(forged.splice(0, n).map((token) => outcome(verifier.verify(token))));
     const verifier = verifierFor(jwks.url, { jwksCooldownSeconds: 0.5 });
     expect(await verifier.prefetch()).toBe(true);

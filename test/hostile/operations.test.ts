@@ -18,7 +18,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SLOW_QUERY = JSON.stringify({ query: '{ viewer { customer { name licenses { seats seatsUsed } } } }' });
 
 async function slowRequest(url: string, token: string) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: SLOW_QUERY });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: SLOW_QUERY,
+  });
   return { status: response.status, text: await response.text() };
 }
 
@@ -65,7 +69,15 @@ test('SIGTERM under load: the real entry point drains (readiness false first), f
   // not a wrapper that relays it.
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, NODE_OPTIONS: '', NODE_ENV: 'development', PORT: '0', LOG_LEVEL: 'info', DEMO_LATENCY_MS: '250', SHUTDOWN_DELAY_MS: '1500' },
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      NODE_ENV: 'development',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      DEMO_LATENCY_MS: '250',
+      SHUTDOWN_DELAY_MS: '1500',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

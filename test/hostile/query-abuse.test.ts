@@ -66,7 +66,11 @@ describe('shape limits', () => {
   });
 
   test('depth bypass through a field aliased __schema is refused', async () => {
-    expectRefused(await gql(`{ __schema: viewer { ${nested(DEFAULT_QUERY_LIMITS.maxDepth)} } }`), 'GRAPHQL_VALIDATION_FAILED', LIMIT_MESSAGES.depth);
+    expectRefused(
+      await gql(`{ __schema: viewer { ${nested(DEFAULT_QUERY_LIMITS.maxDepth)} } }`),
+      'GRAPHQL_VALIDATION_FAILED',
+      LIMIT_MESSAGES.depth,
+    );
   });
 
   test('deep introspection (__schema → ofType chains) is not exempt in production', async () => {
@@ -149,10 +153,16 @@ describe('schema secrecy', () => {
   test('suggestions in errors Apollo does not scrub (e.g. enum or input-object variable coercion) are stripped too', async () => {
     const [hygiene] = queryProtection(DEFAULT_QUERY_LIMITS, { production: true }).plugins;
     const errors = [
-      new GraphQLError('Variable "$status" got invalid value "PAIDD"; Value "PAIDD" does not exist in "InvoiceStatus" enum. Did you mean the enum value "PAID"?'),
-      new GraphQLError('Variable "$input" got invalid value { nmae: "x" }; Field "nmae" is not defined by type "Input". Did you mean "name"? More text.'),
+      new GraphQLError(
+        'Variable "$status" got invalid value "PAIDD"; Value "PAIDD" does not exist in "InvoiceStatus" enum. Did you mean the enum value "PAID"?',
+      ),
+      new GraphQLError(
+        'Variable "$input" got invalid value { nmae: "x" }; Field "nmae" is not defined by type "Input". Did you mean "name"? More text.',
+      ),
     ];
-    const listener = await (hygiene as { requestDidStart: () => Promise<{ didEncounterErrors: (c: unknown) => Promise<void> }> }).requestDidStart();
+    const listener = await (
+      hygiene as { requestDidStart: () => Promise<{ didEncounterErrors: (c: unknown) => Promise<void> }> }
+    ).requestDidStart();
     await listener.didEncounterErrors({ errors });
     for (const error of errors) expect(error.message).not.toMatch(/did you mean/i);
     expect(errors[0]!.message).toBe('Variable "$status" got invalid value "PAIDD"; Value "PAIDD" does not exist in "InvoiceStatus" enum.');
@@ -161,7 +171,11 @@ describe('schema secrecy', () => {
 
 describe('HTTP front door', () => {
   const post = (body: string, headers: Record<string, string> = {}) =>
-    fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers }, body });
+    fetch(stack.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+      body,
+    });
 
   test('array batching is refused', async () => {
     const response = await post(JSON.stringify([{ query: '{ viewer { subject } }' }, { query: '{ viewer { subject } }' }]));
@@ -173,10 +187,13 @@ describe('HTTP front door', () => {
 
   test('first is clamped to the maximum page size', async () => {
     // Through a variable: a literal `first: 1000` is already refused by the cost limit.
-    const result = await gql(`query($id: ID!, $first: Int!) { customer(id: $id) { invoices(first: $first) { totalCount pageInfo { hasNextPage } edges { node { id } } } } }`, {
-      id: acmeId,
-      first: 1000,
-    });
+    const result = await gql(
+      `query($id: ID!, $first: Int!) { customer(id: $id) { invoices(first: $first) { totalCount pageInfo { hasNextPage } edges { node { id } } } } }`,
+      {
+        id: acmeId,
+        first: 1000,
+      },
+    );
     expect(result.status).toBe(200);
     expect(result.data?.customer.invoices.edges).toHaveLength(5);
     expect(result.data?.customer.invoices.pageInfo.hasNextPage).toBe(true);
@@ -200,7 +217,8 @@ describe('HTTP front door', () => {
     expectNoLeak({ text: await declared.text() }, ['102400', '100 KB']);
     // Chunked, no content-length: the limit is enforced while reading.
     const chunks = (async function* () {
-      for (let i = 0; i < 40; i++) yield new TextEncoder().encode(i === 0 ? '{"query":"{ viewer { subject } }","pad":"' : 'y'.repeat(8 * 1024));
+      for (let i = 0; i < 40; i++)
+        yield new TextEncoder().encode(i === 0 ? '{"query":"{ viewer { subject } }","pad":"' : 'y'.repeat(8 * 1024));
     })();
     const streamed = await fetch(stack.url, {
       method: 'POST',
@@ -212,7 +230,13 @@ describe('HTTP front door', () => {
   });
 
   test('invalid JSON is a 400 that does not echo the parser error', async () => {
-    for (const body of ['{"query": "{ viewer { subject } }"', '{"query": 12}', 'null', '"just a string"', '{"query": "{ viewer { subject } }", "variables": "x"}']) {
+    for (const body of [
+      '{"query": "{ viewer { subject } }"',
+      '{"query": 12}',
+      'null',
+      '"just a string"',
+      '{"query": "{ viewer { subject } }", "variables": "x"}',
+    ]) {
       const response = await post(body);
       expect(response.status).toBe(400);
       expectNoLeak({ text: await response.text() });
@@ -220,7 +244,9 @@ describe('HTTP front door', () => {
   });
 
   test('CSRF: a GET or a simple-content-type POST without a preflight header is refused', async () => {
-    const get = await fetch(`${stack.url}?query=${encodeURIComponent('{ viewer { subject } }')}`, { headers: { authorization: `Bearer ${token}` } });
+    const get = await fetch(`${stack.url}?query=${encodeURIComponent('{ viewer { subject } }')}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(get.status).toBe(400);
     expect(await get.text()).not.toContain('auth0|alice');
     for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
@@ -260,11 +286,18 @@ describe('HTTP front door', () => {
     }
     const preflight = await fetch(stack.url, {
       method: 'OPTIONS',
-      headers: { origin: 'https://portal.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        origin: 'https://portal.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/);
-    const badPreflight = await fetch(stack.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const badPreflight = await fetch(stack.url, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(badPreflight.status).toBe(403);
     expect(badPreflight.headers.get('access-control-allow-origin')).toBeNull();
   });

@@ -44,12 +44,26 @@ test('foreign customer, invoice and license ids through aliases read exactly lik
     }`,
     {
       persona: 'mallory',
-      variables: { own: initech.id, a: acme.id, g: globex.id, x: 'cus_000000000000', ai: ids.invoicesOf(acme)[0]!.id, gl: ids.licensesOf(globex)[0]!.id },
+      variables: {
+        own: initech.id,
+        a: acme.id,
+        g: globex.id,
+        x: 'cus_000000000000',
+        ai: ids.invoicesOf(acme)[0]!.id,
+        gl: ids.licensesOf(globex)[0]!.id,
+      },
     },
   );
   expect(result.status).toBe(200);
   expect(result.errors).toBeUndefined();
-  expect(result.data).toEqual({ own: { id: initech.id, name: 'Initech' }, acme: null, globex: null, unknown: null, acmeInvoice: null, globexLicense: null });
+  expect(result.data).toEqual({
+    own: { id: initech.id, name: 'Initech' },
+    acme: null,
+    globex: null,
+    unknown: null,
+    acmeInvoice: null,
+    globexLicense: null,
+  });
 
   // Byte for byte: a foreign id and a made-up one give the same answer.
   for (const [field, foreign, unknown] of [
@@ -78,7 +92,12 @@ test('nested edges never lead into another customer', async () => {
   expect(result.status).toBe(200);
   expect(result.data?.foreignInvoice).toBeNull();
   expect(result.data?.foreignLicense).toBeNull();
-  const initechIds = new Set([initech.id, ...ids.usersOf(initech).map((u) => u.id), ...ids.licensesOf(initech).map((l) => l.id), ...ids.invoicesOf(initech).map((i) => i.id)]);
+  const initechIds = new Set([
+    initech.id,
+    ...ids.usersOf(initech).map((u) => u.id),
+    ...ids.licensesOf(initech).map((l) => l.id),
+    ...ids.invoicesOf(initech).map((i) => i.id),
+  ]);
   initechIds.add(world.accounts.find((a) => a.customerId === initech.id)!.id);
   const seen = [...result.text.matchAll(/"id":"([^"]+)"/g)].map((m) => m[1]!);
   expect(seen.length).toBeGreaterThan(10);
@@ -199,7 +218,12 @@ describe('an upstream answering with another customer’s records', () => {
     expect(result.data?.invoice).toBeNull();
     expect(result.data?.license).toBeNull();
     expect(result.data?.customer.invoices.edges).toHaveLength(g.invoicesOf(g.acme).length);
-    const foreign = new Set([g.globex.id, ...g.usersOf(g.globex).map((u) => u.id), ...g.invoicesOf(g.globex).map((i) => i.id), ...g.licensesOf(g.globex).map((l) => l.id)]);
+    const foreign = new Set([
+      g.globex.id,
+      ...g.usersOf(g.globex).map((u) => u.id),
+      ...g.invoicesOf(g.globex).map((i) => i.id),
+      ...g.licensesOf(g.globex).map((l) => l.id),
+    ]);
     const seen = [...result.text.matchAll(/"id":"([^"]+)"/g)].map((m) => m[1]!);
     expect(seen.filter((id) => foreign.has(id))).toEqual([]);
     expect(result.text).not.toContain('Globex');
@@ -222,7 +246,12 @@ test('loader batch functions return one result per key and drop records for keys
       accountsByCustomers: async () => [],
       invoicesByIds: async () => [],
       invoicePages: async (requests: { customerId: string }[]) =>
-        requests.map((r, i) => ({ customerId: i === 1 ? 'other' : r.customerId, items: [invoice('i1', r.customerId), invoice('i2', 'other')], totalCount: 2, nextCursor: null })),
+        requests.map((r, i) => ({
+          customerId: i === 1 ? 'other' : r.customerId,
+          items: [invoice('i1', r.customerId), invoice('i2', 'other')],
+          totalCount: 2,
+          nextCursor: null,
+        })),
     },
     licenses: {
       licensesByIds: async () => [],

@@ -67,11 +67,15 @@ test('HS256 signed with the issuer RSA public key as HMAC secret (key confusion)
 
 test('a token from another issuer is refused, even signed with a key the JWKS serves', async () => {
   expectUnauthenticated(await stack.gql(QUERY, { token: await key.sign(personaClaims('alice'), { issuer: 'https://evil.example/' }) }));
-  expectUnauthenticated(await stack.gql(QUERY, { token: await key.sign(personaClaims('alice'), { issuer: DEV_ISSUER.replace(/\/$/, '') }) }));
+  expectUnauthenticated(
+    await stack.gql(QUERY, { token: await key.sign(personaClaims('alice'), { issuer: DEV_ISSUER.replace(/\/$/, '') }) }),
+  );
 });
 
 test('a token for another audience is refused', async () => {
-  expectUnauthenticated(await stack.gql(QUERY, { token: await key.sign(personaClaims('alice'), { audience: 'https://other-api.example.com' }) }));
+  expectUnauthenticated(
+    await stack.gql(QUERY, { token: await key.sign(personaClaims('alice'), { audience: 'https://other-api.example.com' }) }),
+  );
 });
 
 test('a token without exp is refused', async () => {
@@ -111,7 +115,7 @@ test('garbage tokens are refused with 401, never a 500', async () => {
     `${b64url({ alg: 'RS256', kid: key.kid, typ: 'at+jwt' })}.${b64url('not json')}.${b64url('sig')}`,
     `${b64url({ alg: 'RS256', kid: key.kid, typ: 'at+jwt', crit: ['exp'] })}.${b64url({ sub: 'x' })}.${b64url('sig')}`,
     `${b64url({ alg: 'RS256', kid: { $ne: 1 } })}.${b64url({})}.AAAA`,
-    'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.' + 'A'.repeat(342),
+    `eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.${'A'.repeat(342)}`,
     '%00%00.%ff.%fe',
   ];
   for (const token of garbage) {

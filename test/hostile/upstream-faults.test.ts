@@ -243,7 +243,8 @@ describe('circuit breakers', () => {
   });
 
   test('readiness is false while every breaker is open, and returns once they may probe again', async () => {
-    for (const service of [stack.demo.customers, stack.demo.billing, stack.demo.licenses]) service.faults.set({ kind: 'status', status: 503 });
+    for (const service of [stack.demo.customers, stack.demo.billing, stack.demo.licenses])
+      service.faults.set({ kind: 'status', status: 503 });
     const acme = customerBySlug(stack.world, 'acme');
     const query = `query($c: ID!, $i: ID!, $l: ID!) { customer(id: $c) { name } invoice(id: $i) { number } license(id: $l) { seats } }`;
     const variables = {

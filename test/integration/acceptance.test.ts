@@ -21,7 +21,10 @@ const MISSING_ID = 'cus_000000000000';
 const VIEWER = `{ viewer { subject clientId isSupportStaff permissions entitlements user { id name role email } customer { id name } } }`;
 
 describe('viewer: who am I', () => {
-  const expected: Record<PersonaName, { customer: 'acme' | 'globex' | 'initech' | null; user: boolean; entitlements: string[]; support: boolean }> = {
+  const expected: Record<
+    PersonaName,
+    { customer: 'acme' | 'globex' | 'initech' | null; user: boolean; entitlements: string[]; support: boolean }
+  > = {
     alice: { customer: 'acme', user: true, entitlements: ['core-api', 'forecasting', 'sso', 'usage-analytics'], support: false },
     bob: { customer: 'acme', user: true, entitlements: ['core-api', 'forecasting', 'sso', 'usage-analytics'], support: false },
     carol: { customer: 'globex', user: true, entitlements: ['core-api', 'sso'], support: false },
@@ -41,7 +44,9 @@ describe('viewer: who am I', () => {
     expect(viewer.isSupportStaff).toBe(want.support);
     expect(viewer.permissions).toEqual([...PERSONAS[persona].permissions, 'openid', 'profile'].sort());
     expect(viewer.entitlements).toEqual(want.entitlements);
-    expect(viewer.customer).toEqual(want.customer ? { id: facts.customers[want.customer].id, name: facts.customers[want.customer].name } : null);
+    expect(viewer.customer).toEqual(
+      want.customer ? { id: facts.customers[want.customer].id, name: facts.customers[want.customer].name } : null,
+    );
     if (want.user) {
       const user = stack.world.users.find((u) => u.subject === PERSONAS[persona].subject)!;
       expect(viewer.user).toEqual({ id: user.id, name: user.name, role: user.role.toUpperCase(), email: user.email });
@@ -98,19 +103,28 @@ describe('customer(id): ownership', () => {
 });
 
 describe('customer fields: scopes and entitlements', () => {
-  const read = (persona: PersonaName, slug: 'acme' | 'globex' | 'initech') => stack.gql(CUSTOMER, { persona, variables: { id: facts.customers[slug].id } });
+  const read = (persona: PersonaName, slug: 'acme' | 'globex' | 'initech') =>
+    stack.gql(CUSTOMER, { persona, variables: { id: facts.customers[slug].id } });
 
   test('alice (acme admin) reads everything of acme, no errors', async () => {
     const result = await read('alice', 'acme');
     expect(result.errors).toBeUndefined();
     const customer = result.data!.customer;
-    expect(customer.users.map((u: { id: string }) => u.id).sort()).toEqual(facts.usersOf(facts.acme.id).map((u) => u.id).sort());
+    expect(customer.users.map((u: { id: string }) => u.id).sort()).toEqual(
+      facts
+        .usersOf(facts.acme.id)
+        .map((u) => u.id)
+        .sort(),
+    );
     expect(customer.users.every((u: { email: string | null }) => typeof u.email === 'string')).toBe(true);
     expect(customer.billingAccount.balance.currency).toBe('EUR');
     expect(customer.invoices.totalCount).toBe(14);
     expect(customer.invoices.edges).toHaveLength(5);
     expect(customer.invoices.edges.every((e: { node: { customer: { id: string } } }) => e.node.customer.id === facts.acme.id)).toBe(true);
-    expect(customer.licenses.map((l: { product: { name: string } }) => l.product.name).sort()).toEqual(['Analytics Suite', 'Core Platform']);
+    expect(customer.licenses.map((l: { product: { name: string } }) => l.product.name).sort()).toEqual([
+      'Analytics Suite',
+      'Core Platform',
+    ]);
     expect(customer.licenses.every((l: { status: string }) => l.status === 'ACTIVE')).toBe(true);
     expect(customer.usage.forecast.apiCalls).toBeGreaterThan(0);
   });
@@ -157,7 +171,7 @@ describe('customer fields: scopes and entitlements', () => {
     expect(analytics.status).toBe('EXPIRED');
   });
 
-  test('dave (support) reads every customer in full, with the customer\'s own entitlements', async () => {
+  test("dave (support) reads every customer in full, with the customer's own entitlements", async () => {
     const acme = await read('dave', 'acme');
     expect(acme.errors).toBeUndefined();
     expect(acme.data!.customer.invoices.totalCount).toBe(14);
@@ -179,7 +193,7 @@ describe('invoice(id) and license(id)', () => {
     ['frank', 'FORBIDDEN'],
     ['carol', 'null'],
     ['mallory', 'null'],
-  ] as const)("%s asking for an acme invoice: %s", async (persona, outcome) => {
+  ] as const)('%s asking for an acme invoice: %s', async (persona, outcome) => {
     const invoice = facts.invoicesOf(facts.acme.id)[0]!;
     const result = await stack.gql(INVOICE, { persona, variables: { id: invoice.id } });
     if (outcome === 'data') {
@@ -202,7 +216,7 @@ describe('invoice(id) and license(id)', () => {
     ['frank', 'FORBIDDEN'],
     ['carol', 'null'],
     ['mallory', 'null'],
-  ] as const)('%s asking for acme\'s analytics license: %s', async (persona, outcome) => {
+  ] as const)("%s asking for acme's analytics license: %s", async (persona, outcome) => {
     const license = facts.licenseOf(facts.acme.id, 'analytics');
     const result = await stack.gql(LICENSE, { persona, variables: { id: license.id } });
     if (outcome === 'data') {
@@ -270,13 +284,16 @@ describe('mutations: assignLicenseSeat / revokeLicenseSeat', () => {
     expect(facts.assignmentsOf(analytics.id).some((a) => a.userId === user.id)).toBe(false);
   });
 
-  test.each(['bob', 'dave', 'frank'] as const)('%s (no manage:licenses or not an admin) is FORBIDDEN and nothing changes', async (persona) => {
-    const analytics = facts.licenseOf(facts.acme.id, 'analytics');
-    const result = await refused(persona, ASSIGN, { l: analytics.id, u: unassignedAcmeUser().id });
-    expect(codes(result)).toEqual(['FORBIDDEN']);
-    const revoke = await refused(persona, REVOKE, { l: analytics.id, u: facts.alice.id });
-    expect(codes(revoke)).toEqual(['FORBIDDEN']);
-  });
+  test.each(['bob', 'dave', 'frank'] as const)(
+    '%s (no manage:licenses or not an admin) is FORBIDDEN and nothing changes',
+    async (persona) => {
+      const analytics = facts.licenseOf(facts.acme.id, 'analytics');
+      const result = await refused(persona, ASSIGN, { l: analytics.id, u: unassignedAcmeUser().id });
+      expect(codes(result)).toEqual(['FORBIDDEN']);
+      const revoke = await refused(persona, REVOKE, { l: analytics.id, u: facts.alice.id });
+      expect(codes(revoke)).toEqual(['FORBIDDEN']);
+    },
+  );
 
   test("mallory assigning on acme's license gets NOT_FOUND, exactly as for a license that does not exist", async () => {
     const analytics = facts.licenseOf(facts.acme.id, 'analytics');

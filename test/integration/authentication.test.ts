@@ -13,7 +13,10 @@ const QUERY = `{ viewer { subject customer { name } } }`;
 
 async function expect401(token: string | null, header?: string) {
   stack.demo.resetStats();
-  const result = await stack.gql(QUERY, { token: header === undefined ? token : null, headers: header === undefined ? {} : { authorization: header } });
+  const result = await stack.gql(QUERY, {
+    token: header === undefined ? token : null,
+    headers: header === undefined ? {} : { authorization: header },
+  });
   expect(result.status).toBe(401);
   expect(result.data).toBeUndefined();
   expect(result.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
@@ -45,9 +48,12 @@ test('a token from another issuer: 401', async () => {
   await expect401(await stack.token('alice', { issuer: 'https://evil.example/' }));
 });
 
-test.each([['Basic YWxpY2U6c2VjcmV0'], ['Bearer'], ['Bearer not-a-jwt'], ['Bearer a.b.c d']])('malformed Authorization header %j: 401', async (header) => {
-  await expect401(null, header);
-});
+test.each([['Basic YWxpY2U6c2VjcmV0'], ['Bearer'], ['Bearer not-a-jwt'], ['Bearer a.b.c d']])(
+  'malformed Authorization header %j: 401',
+  async (header) => {
+    await expect401(null, header);
+  },
+);
 
 test('the scheme is case-insensitive (RFC 6750)', async () => {
   const token = await stack.token('alice');
@@ -79,7 +85,10 @@ test('a user-id claim naming somebody else is not trusted: the caller is nobody'
 });
 
 test('the scope string and the permissions array are merged', async () => {
-  const token = await stack.issuer.sign({ scope: 'read:customers read:billing', permissions: ['read:licenses'] }, { subject: 'auth0|alice' });
+  const token = await stack.issuer.sign(
+    { scope: 'read:customers read:billing', permissions: ['read:licenses'] },
+    { subject: 'auth0|alice' },
+  );
   const result = await stack.gql(`{ viewer { permissions } }`, { token });
   expect(result.data!.viewer.permissions).toEqual(['read:billing', 'read:customers', 'read:licenses']);
 });

@@ -13,7 +13,10 @@ test('bob denied billing: one line per denied field with subject, customer, clie
   const { acme } = worldFacts(stack.world);
   const token = await stack.token('bob');
   stack.logs.length = 0;
-  const result = await stack.gql(`query($id: ID!) { customer(id: $id) { name billingAccount { id } invoices { totalCount } } }`, { token, variables: { id: acme.id } });
+  const result = await stack.gql(`query($id: ID!) { customer(id: $id) { name billingAccount { id } invoices { totalCount } } }`, {
+    token,
+    variables: { id: acme.id },
+  });
   expect(result.errors).toHaveLength(2);
   const denials = stack.logs.filter((line) => line.msg === 'authz.denied');
   expect(denials).toHaveLength(2);
@@ -41,7 +44,13 @@ test('a hidden foreign object is logged as a visibility denial, and the client s
   expect(result.errors).toBeUndefined();
   const [denial, ...rest] = stack.logs.filter((line) => line.msg === 'authz.denied');
   expect(rest).toEqual([]);
-  expect(denial).toMatchObject({ subject: PERSONAS.mallory.subject, customerId: initech.id, path: 'customer', field: 'Query.customer', kind: 'visibility' });
+  expect(denial).toMatchObject({
+    subject: PERSONAS.mallory.subject,
+    customerId: initech.id,
+    path: 'customer',
+    field: 'Query.customer',
+    kind: 'visibility',
+  });
 });
 
 test('a request without a denial logs no decision line', async () => {

@@ -19,7 +19,12 @@ beforeAll(async () => {
 afterAll(() => app.stop());
 
 function tokenCli(...args: string[]) {
-  return spawnSync('npm', ['run', 'token', '--', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, NODE_OPTIONS: '' } });
+  return spawnSync('npm', ['run', 'token', '--', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
 }
 
 test('npm run token -- alice prints one token and nothing else on stdout', () => {
@@ -59,7 +64,11 @@ test('a token from the CLI works against the app started with no configuration',
   expect(body.data.viewer.customer.licenses).toContainEqual({ product: { name: 'Analytics Suite' }, status: 'EXPIRED' });
 
   const expired = tokenCli('carol', '--ttl', '-60').stdout.trim();
-  const refused = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${expired}` }, body: '{"query":"{ viewer { subject } }"}' });
+  const refused = await fetch(app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${expired}` },
+    body: '{"query":"{ viewer { subject } }"}',
+  });
   expect(refused.status).toBe(401);
 });
 
@@ -73,12 +82,20 @@ test('Apollo Sandbox is the landing page in development, pre-filled with a worki
   expect(token).toBeDefined();
   expect(decodeJwt(token!).sub).toBe('auth0|alice');
   // The pre-filled token really works: the page is useful the moment it loads.
-  const query = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"query":"{ viewer { customer { name } } }"}' });
+  const query = await fetch(app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: '{"query":"{ viewer { customer { name } } }"}',
+  });
   expect(((await query.json()) as any).data.viewer.customer.name).toBe('Acme Corp');
 });
 
 test('introspection works in development (Sandbox needs it)', async () => {
   const token = tokenCli('alice').stdout.trim();
-  const response = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"query":"{ __schema { queryType { name } } }"}' });
+  const response = await fetch(app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: '{"query":"{ __schema { queryType { name } } }"}',
+  });
   expect(((await response.json()) as any).data.__schema.queryType.name).toBe('Query');
 });

@@ -39,7 +39,8 @@ const CUSTOMER_OPS: Record<string, string> = {
   'customer.licenses': `query($id: ID!) { customer(id: $id) { licenses {
       id customer { id name } product { id name } features seats seatsUsed validFrom validUntil status
       assignments { assignedAt user { id name role email } } } } }`,
-  'customer.usage': 'query($id: ID!) { customer(id: $id) { usage { period activeUsers apiCalls storageGb forecast { period apiCalls confidence } } } }',
+  'customer.usage':
+    'query($id: ID!) { customer(id: $id) { usage { period activeUsers apiCalls storageGb forecast { period apiCalls confidence } } } }',
 };
 const VIEWER_OP = `{ viewer { subject clientId permissions entitlements isSupportStaff
   user { id name role email customer { id name } } customer { id name } } }`;
@@ -113,7 +114,9 @@ function operations(): Operation[] {
     ...customers.flatMap((customer) =>
       Object.entries(CUSTOMER_OPS).map(([name, query]) => ({ name: `${name}(${customer.slug})`, query, variables: { id: customer.id } })),
     ),
-    ...customers.slice(0, 2).map((customer) => ({ name: `invoice(${customer.slug})`, query: INVOICE_OP, variables: { id: firstInvoice(customer.id) } })),
+    ...customers
+      .slice(0, 2)
+      .map((customer) => ({ name: `invoice(${customer.slug})`, query: INVOICE_OP, variables: { id: firstInvoice(customer.id) } })),
     { name: 'license(acme analytics)', query: LICENSE_OP, variables: { id: analytics } },
     { name: 'license(globex analytics, expired)', query: LICENSE_OP, variables: { id: demoId('license', 'globex:analytics') } },
     {
@@ -149,7 +152,9 @@ async function post(url: string, persona: PersonaName, operation: Operation): Pr
 /** Runs a mutation, then undoes its effect if it succeeded, so both paths start from the same state. */
 async function run(url: string, persona: PersonaName, operation: Operation): Promise<Response> {
   const response = await post(url, persona, operation);
-  const payload = (response.data as Record<string, unknown> | null)?.[operation.query.includes('assignLicenseSeat') ? 'assignLicenseSeat' : 'revokeLicenseSeat'];
+  const payload = (response.data as Record<string, unknown> | null)?.[
+    operation.query.includes('assignLicenseSeat') ? 'assignLicenseSeat' : 'revokeLicenseSeat'
+  ];
   if (operation.revert && payload) await operation.revert(upstreams);
   return response;
 }
@@ -196,7 +201,10 @@ test('the lean path never shows what stock shield withholds, for every persona a
       const comparison = compareVisibility(leanResponse.data, stockResponse.data);
       for (const leak of comparison.leaks) leaks.push(`${persona} ${operation.name}: ${leak}`);
       for (const withheld of comparison.withheld) differences.push({ persona, operation: operation.name, ...withheld });
-      if (operation.revert) mutationOutcomes.push(`${persona} ${operation.name}: lean [${errorSummary(leanResponse.errors)}] stock [${errorSummary(stockResponse.errors)}]`);
+      if (operation.revert)
+        mutationOutcomes.push(
+          `${persona} ${operation.name}: lean [${errorSummary(leanResponse.errors)}] stock [${errorSummary(stockResponse.errors)}]`,
+        );
     }
   }
 

@@ -18,7 +18,11 @@ const USAGE = `{ viewer { entitlements customer { usage { apiCalls forecast { ap
 const DAY = 86_400_000;
 
 async function licenses(method: 'POST' | 'PATCH', path: string, body: unknown) {
-  const response = await fetch(`${stack.demo.urls.licenses}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${stack.demo.urls.licenses}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   expect(response.ok).toBe(true);
   return response.json();
 }

@@ -16,7 +16,11 @@ function build(onDenial: (d: Denial) => void) {
 test('a field without a rule is denied with FORBIDDEN and its resolver never runs', async () => {
   const denials: Denial[] = [];
   const schema = build((d) => denials.push(d));
-  const result = await execute({ schema, document: parse('{ open forgotten secret { value } }'), contextValue: { authz: new RuleCache() } });
+  const result = await execute({
+    schema,
+    document: parse('{ open forgotten secret { value } }'),
+    contextValue: { authz: new RuleCache() },
+  });
   expect(result.data).toEqual({ open: 'yes', forgotten: null, secret: { value: null } });
   expect(result.errors?.map((e) => [e.path?.join('.'), e.extensions.code])).toEqual([
     ['forgotten', 'FORBIDDEN'],

@@ -55,8 +55,15 @@ test('a composite of contextual rules is request-constant: evaluated once per re
 });
 
 test('visibility keeps a list of visible objects as it is and drops hidden ones, logging one denial', async () => {
-  const items = [{ id: '1', mine: true }, { id: '2', mine: false }, { id: '3', mine: true }];
-  const everything = [{ id: '1', mine: true }, { id: '3', mine: true }];
+  const items = [
+    { id: '1', mine: true },
+    { id: '2', mine: false },
+    { id: '3', mine: true },
+  ];
+  const everything = [
+    { id: '1', mine: true },
+    { id: '3', mine: true },
+  ];
   const returned: unknown[] = [];
   const schema = makeExecutableSchema({
     typeDefs: 'type Query { mixed: [Item!]!, visible: [Item!]! } type Item { id: ID! }',
@@ -64,7 +71,11 @@ test('visibility keeps a list of visible objects as it is and drops hidden ones,
   });
   const denials: Denial[] = [];
   const mine = rule('mine', { cache: 'no_cache' })((item: { mine: boolean }) => item.mine);
-  applyPolicy(schema, { fields: { Query: { mixed: allow, visible: allow }, Item: { id: allow } }, visibility: { Item: mine } }, { onDenial: (_ctx, d) => denials.push(d) });
+  applyPolicy(
+    schema,
+    { fields: { Query: { mixed: allow, visible: allow }, Item: { id: allow } }, visibility: { Item: mine } },
+    { onDenial: (_ctx, d) => denials.push(d) },
+  );
   // Capture what the wrapped resolvers hand to graphql-js.
   const fields = schema.getQueryType()!.getFields();
   for (const field of [fields.mixed!, fields.visible!]) {

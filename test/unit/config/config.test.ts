@@ -16,11 +16,24 @@ function problems(env: NodeJS.ProcessEnv): string[] {
 
 test('defaults: the demo world on 127.0.0.1:4000/graphql', () => {
   const config = loadConfig({});
-  expect(config).toMatchObject({ port: 4000, host: '127.0.0.1', graphqlPath: '/graphql', production: false, auth: { mode: 'demo' }, upstream: { mode: 'demo', scale: 1 } });
+  expect(config).toMatchObject({
+    port: 4000,
+    host: '127.0.0.1',
+    graphqlPath: '/graphql',
+    production: false,
+    auth: { mode: 'demo' },
+    upstream: { mode: 'demo', scale: 1 },
+  });
 });
 
 test('every problem is listed at once, each naming its variable and the bad value', () => {
-  const found = problems({ PORT: 'eighty', AUTH_ALGORITHMS: 'RS256,HS256', UPSTREAM_TIMEOUT_MS: '-5', LOG_LEVEL: 'loud', CUSTOMERS_API_URL: 'ftp://x' });
+  const found = problems({
+    PORT: 'eighty',
+    AUTH_ALGORITHMS: 'RS256,HS256',
+    UPSTREAM_TIMEOUT_MS: '-5',
+    LOG_LEVEL: 'loud',
+    CUSTOMERS_API_URL: 'ftp://x',
+  });
   expect(found).toHaveLength(7);
   expect(found.find((p) => p.startsWith('PORT:'))).toContain('"eighty"');
   expect(found.some((p) => p.startsWith('AUTH_ALGORITHMS:'))).toBe(true);
@@ -33,7 +46,14 @@ test('every problem is listed at once, each naming its variable and the bad valu
 
 test('production refuses to start without issuer, audience, JWKS URL and upstreams: never the demo issuer', () => {
   const found = problems({ NODE_ENV: 'production' });
-  expect(found.map((p) => p.split(':')[0])).toEqual(['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URL', 'CUSTOMERS_API_URL', 'BILLING_API_URL', 'LICENSES_API_URL']);
+  expect(found.map((p) => p.split(':')[0])).toEqual([
+    'AUTH_ISSUER',
+    'AUTH_AUDIENCE',
+    'AUTH_JWKS_URL',
+    'CUSTOMERS_API_URL',
+    'BILLING_API_URL',
+    'LICENSES_API_URL',
+  ]);
   expect(found[0]).toMatch(/demo issuer is never used/);
 });
 

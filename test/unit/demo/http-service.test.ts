@@ -132,10 +132,7 @@ describe('request handling', () => {
   });
 
   it('answers 404 JSON for unknown routes and wrong methods', async () => {
-    for (const res of [
-      await fetch(`${demo.urls.customers}/nope`),
-      await fetch(`${demo.urls.customers}/users/batch-get`),
-    ]) {
+    for (const res of [await fetch(`${demo.urls.customers}/nope`), await fetch(`${demo.urls.customers}/users/batch-get`)]) {
       expect(res.status).toBe(404);
       expect(await res.json()).toEqual({ code: 'NOT_FOUND', message: expect.any(String) });
     }
@@ -154,7 +151,7 @@ describe('request handling', () => {
     req.end(JSON.stringify({ subjects: ['auth0|alice'] }));
     const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
     res.resume();
-    expect(res.headers['connection']).toBe('keep-alive');
+    expect(res.headers.connection).toBe('keep-alive');
     expect(res.headers['keep-alive']).toBe('timeout=65');
   });
 });

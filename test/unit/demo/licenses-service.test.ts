@@ -6,9 +6,7 @@ import type { Assignment, License, Usage } from '../../../src/upstream/types.js'
 const world = seedWorld({ now: new Date('2026-03-15T10:00:00.000Z') });
 const acme = customerBySlug(world, 'acme');
 const initech = customerBySlug(world, 'initech');
-const acmeAnalytics = world.licenses.find(
-  (l) => l.customerId === acme.id && l.productId === DEMO_PRODUCTS.analytics.id,
-) as License;
+const acmeAnalytics = world.licenses.find((l) => l.customerId === acme.id && l.productId === DEMO_PRODUCTS.analytics.id) as License;
 let service: DemoService;
 
 beforeAll(async () => {
@@ -79,9 +77,11 @@ describe('seat assignment', () => {
     await call('PATCH', `/licenses/${acmeAnalytics.id}`, { seats: 5 });
     const candidates = world.users.filter((u) => u.customerId === acme.id).map((u) => u.id);
     const results = await Promise.all(candidates.map((userId) => call('POST', path, { userId })));
-    const holders = (await call<{ items: Assignment[] }>('POST', '/assignments/by-license', {
-      licenseIds: [acmeAnalytics.id],
-    })).body.items;
+    const holders = (
+      await call<{ items: Assignment[] }>('POST', '/assignments/by-license', {
+        licenseIds: [acmeAnalytics.id],
+      })
+    ).body.items;
     expect(holders).toHaveLength(5);
     expect(results.filter((r) => r.status === 201)).toHaveLength(2);
   });

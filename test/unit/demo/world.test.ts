@@ -68,23 +68,21 @@ describe('seedWorld at scale 1', () => {
     expect(Date.parse(globexAnalytics?.validUntil ?? '')).toBe(now.getTime() - 30 * 86_400_000);
     const acmeAnalytics = analytics.find((l) => l.customerId === acme.id);
     expect(Date.parse(acmeAnalytics?.validUntil ?? '')).toBe(now.getTime() + 365 * 86_400_000);
-    expect(world.licenses.filter((l) => l.customerId === initech.id).map((l) => l.productName)).toEqual([
-      'Core Platform',
-    ]);
+    expect(world.licenses.filter((l) => l.customerId === initech.id).map((l) => l.productName)).toEqual(['Core Platform']);
   });
 
   it('assigns analytics seats to alice, bob and one more, and core seats to every acme user', () => {
     const [analytics, core] = world.licenses.filter((l) => l.customerId === acme.id);
-    const holders = (licenseId: string | undefined) =>
-      world.assignments.filter((a) => a.licenseId === licenseId).map((a) => a.userId);
+    const holders = (licenseId: string | undefined) => world.assignments.filter((a) => a.licenseId === licenseId).map((a) => a.userId);
     expect(analytics?.seats).toBe(10);
     expect(holders(analytics?.id)).toHaveLength(3);
-    expect(holders(analytics?.id)).toEqual(
-      expect.arrayContaining([personaUser(world, 'alice').id, personaUser(world, 'bob').id]),
-    );
+    expect(holders(analytics?.id)).toEqual(expect.arrayContaining([personaUser(world, 'alice').id, personaUser(world, 'bob').id]));
     expect(core?.seats).toBe(50);
     expect(holders(core?.id).sort()).toEqual(
-      world.users.filter((u) => u.customerId === acme.id).map((u) => u.id).sort(),
+      world.users
+        .filter((u) => u.customerId === acme.id)
+        .map((u) => u.id)
+        .sort(),
     );
   });
 
