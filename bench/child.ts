@@ -1,6 +1,8 @@
 import { startDemoServices } from '../src/demo/services.js';
 import type { PersonaName } from '../src/demo/personas.js';
 import { createLogger } from '../src/log.js';
+import { systemClock } from '../src/clock.js';
+import { loadConfig } from '../src/config.js';
 import { createUpstreams } from '../src/upstream/index.js';
 import { runInProcess, type InProcessOptions } from './inprocess.js';
 import { runTokenBench } from './token-bench.js';
@@ -58,12 +60,10 @@ async function main(): Promise<void> {
     let upstreamCalls = 0;
     // Generous timeout: an overloaded stock-shield server can take seconds to read an upstream
     // answer; a timeout would change its response, and timeouts are not what is measured.
-    const upstreams = createUpstreams({
-      urls: JSON.parse(urls),
-      timeoutMs: 120_000,
-      maxConnections: 64,
-      recorder: { record: () => void upstreamCalls++ },
-    });
+    const upstreams = createUpstreams(
+      loadConfig({ UPSTREAM_TIMEOUT_MS: '120000', UPSTREAM_READ_RETRIES: '0', UPSTREAM_BREAKER_FAILURE_THRESHOLD: '0' }).upstream,
+      { urls: JSON.parse(urls), clock: systemClock, recorder: { record: () => void upstreamCalls++ } },
+    );
     // warn: the decision log (info) would write a line per denial to stderr in S4.
     const server = createVariant(variant, {
       verifier: benchVerifier(jwksUrl),

@@ -1,7 +1,9 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { Identity } from '../src/auth/identity.js';
 import { principalFromClaims, type Principal } from '../src/auth/principal.js';
-import { createTokenVerifier, verifierOptionsFrom, type TokenVerifier } from '../src/auth/verifier.js';
+import { authenticate } from '../src/auth/authenticate.js';
+import { createTokenVerifier, type TokenVerifier } from '../src/auth/verifier.js';
+import { type Clock, systemClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { policy } from '../src/authz/policy.js';
 import { createRequestContext, type RequestContext } from '../src/context.js';
@@ -9,7 +11,7 @@ import { DEV_AUDIENCE, DEV_ISSUER } from '../src/demo/dev-issuer.js';
 import { PERSONAS, type PersonaName } from '../src/demo/personas.js';
 import type { Logger } from '../src/log.js';
 import { createSchema } from '../src/schema.js';
-import { authenticate, createBff, createGraphQLServer } from '../src/server.js';
+import { createBff, createGraphQLServer } from '../src/server.js';
 import type { Upstreams } from '../src/upstream/index.js';
 import { createLoaders } from '../src/upstream/loaders.js';
 import { createStockSchema } from './stock-shield.js';
@@ -42,7 +44,7 @@ export interface VariantDeps {
   readonly upstreams: Upstreams;
   readonly log: Logger;
   readonly maxPageSize: number;
-  readonly now?: () => number;
+  readonly clock?: Clock;
 }
 
 /** A variant's server, not listening yet. */
@@ -60,7 +62,7 @@ const BODY_LIMIT = 100 * 1024;
 
 /** The verifier configuration of the product's defaults (config.ts), for the dev issuer. */
 export function benchVerifier(jwksUrl: string): TokenVerifier {
-  return createTokenVerifier(verifierOptionsFrom(loadConfig({}).auth, { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwksUrl }));
+  return createTokenVerifier(loadConfig({}).auth, { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwksUrl });
 }
 
 /** The principal the verifier derives from a dev-issuer token of `persona` (V1 skips the token). */
@@ -80,17 +82,18 @@ export function createVariant(name: VariantName, deps: VariantDeps): VariantServ
     bodyLimitBytes: BODY_LIMIT,
     corsOrigins: [],
     maxPageSize: deps.maxPageSize,
+    queryLimits: loadConfig({}).queryLimits,
   };
-  const now = deps.now ?? Date.now;
+  const clock = deps.clock ?? systemClock;
   let principal = personaPrincipal('alice');
   const bff =
     name === 'V2'
-      ? createBff({ config, verifier: deps.verifier, upstreams: deps.upstreams, log: deps.log, ...(deps.now ? { now: deps.now } : {}) })
+      ? createBff({ config, verifier: deps.verifier, upstreams: deps.upstreams, log: deps.log, clock })
       : name === 'V1'
         ? createGraphQLServer({
             config,
             schema: createSchema(),
-            context: async () => plainContext(principal, deps.upstreams, deps.log, deps.maxPageSize, now),
+            context: async () => plainContext(principal, deps.upstreams, deps.log, deps.maxPageSize, clock),
             log: deps.log,
           })
         : // V3: the product's authentication and context; shield adds its own `_shield` cache.
@@ -98,7 +101,7 @@ export function createVariant(name: VariantName, deps: VariantDeps): VariantServ
             config,
             schema: createStockSchema(policy),
             context: async (req: IncomingMessage) =>
-              leanContext(await authenticate(deps.verifier, req), deps.upstreams, deps.log, deps.maxPageSize, now),
+              leanContext(await authenticate(deps.verifier, req), deps.upstreams, deps.log, deps.maxPageSize, clock),
             log: deps.log,
           });
   const setPrincipal = (next: Principal) => {
@@ -119,9 +122,9 @@ export function leanContext(
   upstreams: Upstreams,
   log: Logger,
   maxPageSize: number,
-  now: () => number = Date.now,
+  clock: Clock = systemClock,
 ): RequestContext {
-  return createRequestContext(principal, { upstreams, log, maxPageSize, now });
+  return createRequestContext(principal, { upstreams, log, maxPageSize, clock });
 }
 
 /** V1's context: no authorization state at all (createSchema() has no rules). */
@@ -130,9 +133,10 @@ export function plainContext(
   upstreams: Upstreams,
   log: Logger,
   maxPageSize: number,
-  now: () => number = Date.now,
+  clock: Clock = systemClock,
 ): RequestContext {
   const loaders = createLoaders(upstreams);
+  const now = () => clock.now();
   return {
     principal,
     identity: new Identity(principal, loaders, now),

@@ -1,9 +1,12 @@
+import { type KeyStatus, type TokenVerifier, createTokenVerifier } from './auth/verifier.js';
+import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
-import { createTokenVerifier, verifierOptionsFrom } from './auth/verifier.js';
 import { createDevIssuer, DEV_KEY_FILE, type DevIssuer } from './demo/dev-issuer.js';
-import { startDemoServices, type DemoServices } from './demo/services.js';
+import { type DemoServices, startDemoServices } from './demo/services.js';
+import { Lifecycle } from './lifecycle.js';
 import type { Logger } from './log.js';
-import { createBff, type Bff } from './server.js';
+import { type Bff, createBff } from './server.js';
+import type { CallRecorder } from './upstream/http.js';
 import { createUpstreams, type Upstreams } from './upstream/index.js';
 
 /** A running BFF with whatever demo pieces it started, and one way to stop it all. */
@@ -11,42 +14,56 @@ export interface RunningApp {
   readonly url: string;
   readonly bff: Bff;
   readonly upstreams: Upstreams;
+  readonly verifier: TokenVerifier & KeyStatus;
+  readonly lifecycle: Lifecycle;
   /** Present when no issuer was configured (never in production). */
   readonly devIssuer?: DevIssuer;
   /** Present when no upstream URLs were configured (never in production). */
   readonly demo?: DemoServices;
+  /** Readiness false, drain, then everything closes (see `Lifecycle.stop`). */
   stop(): Promise<void>;
 }
 
 // How often an instance that could not fetch the issuer's keys tries again.
 const KEY_RETRY_MS = 5000;
 
-/** Options that are not configuration: where the dev key lives (tests use a fresh key). */
+/**
+ * What is not configuration: collaborators the process provides (its logger, its clock) and
+ * the seams tests use. `npm start` passes only `log`; the test stack passes the rest.
+ */
 export interface StartOptions {
   readonly log: Logger;
+  /** Every timed decision runs on this clock (default: the system clock). */
+  readonly clock?: Clock;
+  /** Where the demo issuer keeps its key; `null`: a fresh key in memory (tests). */
   readonly devKeyFile?: string | null;
+  /** Wraps the upstream clients the server uses (tests inject misbehaving upstreams). */
+  readonly wrapUpstreams?: (upstreams: Upstreams) => Upstreams;
+  /** Counts every upstream call (tests and benchmarks prove batching with it). */
+  readonly recorder?: CallRecorder;
+  /** Source of retry jitter (tests). */
+  readonly random?: () => number;
 }
 
 /**
- * Assembles the BFF from configuration: the demo issuer and demo upstreams when none are
- * configured (development only; `loadConfig` refuses that in production), then listens.
+ * Assembles the BFF from configuration and listens: the demo issuer and demo upstreams when
+ * none are configured (development only; `loadConfig` refuses that in production), token
+ * verification, upstream pools, the GraphQL server, and the lifecycle that stops them all.
  */
 export async function startApp(config: Config, options: StartOptions): Promise<RunningApp> {
   const { log } = options;
-  const cleanups: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const cleanup of cleanups.reverse())
-      await cleanup().catch((error: unknown) => log.warn('shutdown.step_failed', { error: String(error) }));
-  };
+  const clock = options.clock ?? systemClock;
+  const lifecycle = new Lifecycle({ clock, log, shutdownDelayMs: config.shutdownDelayMs });
   try {
     let devIssuer: DevIssuer | undefined;
     let issuer: { issuer: string; audience: string; jwksUrl: string };
     if (config.auth.mode === 'demo') {
-      devIssuer = await createDevIssuer({ keyFile: options.devKeyFile === undefined ? DEV_KEY_FILE : options.devKeyFile });
-      const jwksUrl = await devIssuer.listen(0);
-      cleanups.push(() => devIssuer!.close());
-      issuer = { issuer: devIssuer.issuer, audience: devIssuer.audience, jwksUrl };
-      log.info('demo.issuer_started', { jwksUrl, issuer: devIssuer.issuer });
+      const started = await createDevIssuer({ keyFile: options.devKeyFile === undefined ? DEV_KEY_FILE : options.devKeyFile });
+      const jwksUrl = await started.listen(0);
+      lifecycle.onStop('demo issuer', () => started.close());
+      issuer = { issuer: started.issuer, audience: started.audience, jwksUrl };
+      devIssuer = started;
+      log.info('demo.issuer_started', { jwksUrl, issuer: started.issuer });
     } else {
       issuer = config.auth;
     }
@@ -54,64 +71,59 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     let demo: DemoServices | undefined;
     let urls: { customers: string; billing: string; licenses: string };
     if (config.upstream.mode === 'demo') {
-      demo = await startDemoServices({ scale: config.upstream.scale, latencyMs: config.upstream.latencyMs });
-      cleanups.push(() => demo!.close());
-      urls = demo.urls;
+      const started = await startDemoServices({ scale: config.upstream.scale, latencyMs: config.upstream.latencyMs });
+      lifecycle.onStop('demo upstreams', () => started.close());
+      urls = started.urls;
+      demo = started;
       log.info('demo.upstreams_started', { ...urls, scale: config.upstream.scale, latencyMs: config.upstream.latencyMs });
     } else {
-      urls = config.upstream;
+      urls = config.upstream.urls;
     }
 
-    const upstreams = createUpstreams({
+    const pools = createUpstreams(config.upstream, {
       urls,
-      timeoutMs: config.upstream.timeoutMs,
-      timeoutsMs: config.upstream.timeoutsMs,
-      maxConnections: config.upstream.maxConnections,
-      resilience: {
-        maxBodyBytes: config.upstream.maxBodyBytes,
-        readRetries: config.upstream.readRetries,
-        retryDelayMs: config.upstream.retryDelayMs,
-        breakerFailureThreshold: config.upstream.breaker.failureThreshold,
-        breakerWindowMs: config.upstream.breaker.windowMs,
-        breakerResetMs: config.upstream.breaker.resetMs,
-      },
+      clock,
       log,
+      ...(options.recorder ? { recorder: options.recorder } : {}),
+      ...(options.random ? { random: options.random } : {}),
     });
-    cleanups.push(() => upstreams.close());
-    const verifier = createTokenVerifier({ ...verifierOptionsFrom(config.auth, issuer), log });
+    lifecycle.onStop('upstream pools', () => pools.close());
+    const upstreams = options.wrapUpstreams ? options.wrapUpstreams(pools) : pools;
+    lifecycle.requireReady('every upstream circuit is open', () => upstreams.available?.() ?? true);
+
+    const verifier = createTokenVerifier(config.auth, issuer, { clock, log });
+    lifecycle.requireReady('issuer keys not loaded', () => verifier.ready());
     // Keys are fetched before the first request; until that succeeds the instance is not
     // ready, and (since a not-ready instance gets no traffic to trigger a fetch) retries
     // on its own.
     if (!(await verifier.prefetch())) log.warn('auth.jwks_prefetch_failed', { jwksUrl: issuer.jwksUrl });
-    const keyRetry = setInterval(() => {
-      if (verifier.ready()) clearInterval(keyRetry);
-      else void verifier.prefetch();
-    }, KEY_RETRY_MS);
-    keyRetry.unref();
-    cleanups.push(async () => clearInterval(keyRetry));
-    let draining = false;
+    let cancelRetry = () => {};
+    const retryKeys = () => {
+      cancelRetry = clock.schedule(KEY_RETRY_MS, () => {
+        if (verifier.ready()) return;
+        void verifier.prefetch().then(retryKeys);
+      });
+    };
+    if (!verifier.ready()) retryKeys();
+    lifecycle.onStop('key retries', async () => cancelRetry());
+
     const sandboxToken = devIssuer && !config.production ? await devIssuer.signPersona('alice', { ttlSeconds: 12 * 3600 }) : undefined;
     const bff = createBff({
       config,
       verifier,
       upstreams,
       log,
+      clock,
       sandboxToken,
-      readiness: () => !draining && verifier.ready() && (upstreams.available?.() ?? true),
+      isReady: () => lifecycle.ready(),
     });
+    // Registered last, so it runs first: the listener drains while the upstreams it needs are open.
+    lifecycle.onStop('graphql server', () => bff.stop());
     const url = await bff.listen(config.port, config.host);
-    // The BFF goes first so in-flight requests can still reach the upstreams while draining.
-    // Readiness turns false first and stays so for `shutdownDelayMs` while requests are still
-    // served, so load balancers stop sending traffic before the listener closes.
-    cleanups.push(async () => {
-      draining = true;
-      log.info('shutdown.draining', { delayMs: config.shutdownDelayMs });
-      if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
-      await bff.stop();
-    });
-    return { url, bff, upstreams, devIssuer, demo, stop: stopAll };
+    lifecycle.markListening();
+    return { url, bff, upstreams, verifier, lifecycle, devIssuer, demo, stop: () => lifecycle.stop() };
   } catch (error) {
-    await stopAll();
+    await lifecycle.stop();
     throw error;
   }
 }

@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import type { QueryLimits } from './limits.js';
 
 /**
- * The one place that reads `process.env`. Everything is validated at start-up and every
- * problem is reported at once, so an operator fixes a deployment in one round trip.
+ * The one place that reads `process.env`. Every variable is validated at start-up and every
+ * problem is reported at once, so an operator fixes a deployment in one round trip. Each
+ * default lives here, once, in `ENV`; the nested configuration the rest of the code reads is
+ * built by `toConfig` and its type is inferred from it.
  */
 
 const JWS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
@@ -27,7 +28,8 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
-const EnvSchema = z.object({
+/** Every environment variable, with its default. `.env.example` documents each one (a test checks it). */
+export const ENV = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().trim().min(1).optional(),
   PORT: int(0, 65535).default(4000),
@@ -80,53 +82,93 @@ const EnvSchema = z.object({
   DEMO_LATENCY_MS: int(0, 10_000).default(0),
 });
 
-type Env = z.infer<typeof EnvSchema>;
+/** The environment after validation, before it is shaped. */
+type Env = z.output<typeof ENV>;
 
-/** Where the BFF finds the token issuer. `demo` means the built-in development issuer. */
-export type AuthConfig =
-  | { readonly mode: 'demo' }
-  | { readonly mode: 'remote'; readonly issuer: string; readonly audience: string; readonly jwksUrl: string };
+/** The validated, nested configuration every module reads (type inferred from `toConfig`). */
+export type Config = ReturnType<typeof toConfig>;
+/** Token verification settings, including where the issuer is (`mode: 'demo'`: the built-in dev issuer). */
+export type AuthConfig = Config['auth'];
+/** Where the upstream APIs are and how patient to be with them (`mode: 'demo'`: built-in services). */
+export type UpstreamConfig = Config['upstream'];
+/** Query-shape limits enforced before execution. */
+export type QueryLimits = Config['queryLimits'];
 
-/** Where the three upstream APIs live. `demo` starts the built-in demo services. */
-export type UpstreamConfig =
-  | { readonly mode: 'demo'; readonly scale: number; readonly latencyMs: number }
-  | { readonly mode: 'remote'; readonly customers: string; readonly billing: string; readonly licenses: string };
-
-export interface Config {
-  readonly env: Env['NODE_ENV'];
-  readonly production: boolean;
-  readonly host: string;
-  readonly port: number;
-  readonly graphqlPath: string;
-  readonly logLevel: Env['LOG_LEVEL'];
-  /** On SIGTERM: how long readiness reads false before draining starts (load balancers notice). */
-  readonly shutdownDelayMs: number;
-  readonly auth: AuthConfig & {
-    readonly algorithms: readonly string[];
-    readonly clockToleranceSeconds: number;
-    readonly requireAtJwt: boolean;
-    readonly userIdClaim: string;
-    readonly customerIdClaim: string;
-    readonly tokenCacheSize: number;
-    readonly tokenCacheTtlSeconds: number;
-    readonly jwksCooldownSeconds: number;
-    readonly jwksTimeoutMs: number;
-    readonly jwksCacheMaxAgeSeconds: number;
+// The shape the code reads. Groups follow the modules that use them, so each takes its own
+// group whole (`createUpstreams(config.upstream)`) instead of reshaping it again.
+function toConfig(env: Env) {
+  const production = env.NODE_ENV === 'production';
+  const issuer =
+    env.AUTH_ISSUER !== undefined && env.AUTH_AUDIENCE !== undefined && env.AUTH_JWKS_URL !== undefined
+      ? ({ mode: 'remote', issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE, jwksUrl: env.AUTH_JWKS_URL } as const)
+      : ({ mode: 'demo' } as const);
+  const urls =
+    env.CUSTOMERS_API_URL !== undefined && env.BILLING_API_URL !== undefined && env.LICENSES_API_URL !== undefined
+      ? ({
+          mode: 'remote',
+          urls: {
+            customers: trimSlash(env.CUSTOMERS_API_URL),
+            billing: trimSlash(env.BILLING_API_URL),
+            licenses: trimSlash(env.LICENSES_API_URL),
+          },
+        } as const)
+      : ({ mode: 'demo', scale: env.DEMO_SCALE, latencyMs: env.DEMO_LATENCY_MS } as const);
+  return {
+    env: env.NODE_ENV,
+    production,
+    host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
+    port: env.PORT,
+    graphqlPath: env.GRAPHQL_PATH,
+    logLevel: env.LOG_LEVEL,
+    /** On SIGTERM: how long readiness reads false before draining starts (load balancers notice). */
+    shutdownDelayMs: env.SHUTDOWN_DELAY_MS ?? (production ? 5000 : 0),
+    auth: {
+      ...issuer,
+      algorithms: env.AUTH_ALGORITHMS,
+      clockToleranceSeconds: env.AUTH_CLOCK_TOLERANCE_SECONDS,
+      requireAtJwt: env.AUTH_REQUIRE_AT_JWT,
+      userIdClaim: env.AUTH_USER_ID_CLAIM,
+      customerIdClaim: env.AUTH_CUSTOMER_ID_CLAIM,
+      tokenCacheSize: env.AUTH_TOKEN_CACHE_SIZE,
+      tokenCacheTtlSeconds: env.AUTH_TOKEN_CACHE_TTL_SECONDS,
+      jwksCooldownSeconds: env.AUTH_JWKS_COOLDOWN_SECONDS,
+      jwksTimeoutMs: env.AUTH_JWKS_TIMEOUT_MS,
+      jwksCacheMaxAgeSeconds: env.AUTH_JWKS_CACHE_MAX_AGE_SECONDS,
+    },
+    upstream: {
+      ...urls,
+      /** Per-call budget of each upstream (`*_API_TIMEOUT_MS`, else `UPSTREAM_TIMEOUT_MS`). */
+      timeoutsMs: {
+        customers: env.CUSTOMERS_API_TIMEOUT_MS ?? env.UPSTREAM_TIMEOUT_MS,
+        billing: env.BILLING_API_TIMEOUT_MS ?? env.UPSTREAM_TIMEOUT_MS,
+        licenses: env.LICENSES_API_TIMEOUT_MS ?? env.UPSTREAM_TIMEOUT_MS,
+      },
+      maxConnections: env.UPSTREAM_MAX_CONNECTIONS,
+      maxBodyBytes: env.UPSTREAM_MAX_BODY_BYTES,
+      readRetries: env.UPSTREAM_READ_RETRIES,
+      retryDelayMs: env.UPSTREAM_RETRY_DELAY_MS,
+      breaker: {
+        failureThreshold: env.UPSTREAM_BREAKER_FAILURE_THRESHOLD,
+        windowMs: env.UPSTREAM_BREAKER_WINDOW_MS,
+        resetMs: env.UPSTREAM_BREAKER_RESET_MS,
+      },
+    },
+    maxPageSize: env.MAX_PAGE_SIZE,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    corsOrigins: env.CORS_ORIGINS,
+    queryLimits: {
+      /** Deepest selection nesting. */
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      /** Aliased fields in one operation. */
+      maxAliases: env.GRAPHQL_MAX_ALIASES,
+      /** Directives in one operation. */
+      maxDirectives: env.GRAPHQL_MAX_DIRECTIVES,
+      /** Lexical tokens in one document. */
+      maxTokens: env.GRAPHQL_MAX_TOKENS,
+      /** graphql-armor's cost estimate. */
+      maxCost: env.GRAPHQL_MAX_COST,
+    },
   };
-  readonly upstream: UpstreamConfig & {
-    readonly timeoutMs: number;
-    /** Per-upstream overrides of `timeoutMs`. */
-    readonly timeoutsMs: { readonly customers: number; readonly billing: number; readonly licenses: number };
-    readonly maxConnections: number;
-    readonly maxBodyBytes: number;
-    readonly readRetries: number;
-    readonly retryDelayMs: number;
-    readonly breaker: { readonly failureThreshold: number; readonly windowMs: number; readonly resetMs: number };
-  };
-  readonly maxPageSize: number;
-  readonly bodyLimitBytes: number;
-  readonly corsOrigins: readonly string[];
-  readonly queryLimits: QueryLimits;
 }
 
 /** Thrown with every configuration problem found, one per line. */
@@ -141,12 +183,12 @@ export class ConfigError extends Error {
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings count as unset, as in most .env tooling.
   const raw = Object.fromEntries(
-    Object.keys(EnvSchema.shape).flatMap((key) => {
+    Object.keys(ENV.shape).flatMap((key) => {
       const value = source[key];
       return value === undefined || value.trim() === '' ? [] : [[key, value]];
     }),
   );
-  const parsed = EnvSchema.safeParse(raw);
+  const parsed = ENV.safeParse(raw);
   const problems: string[] = parsed.success
     ? []
     : parsed.error.issues.map((issue) => {
@@ -173,72 +215,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     ),
   );
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
-  const env = parsed.data;
-  const authSet = env.AUTH_ISSUER !== undefined;
-  const upstreamSet = env.CUSTOMERS_API_URL !== undefined;
+  return toConfig(parsed.data);
+}
 
-  const auth: AuthConfig = authSet
-    ? { mode: 'remote', issuer: env.AUTH_ISSUER!, audience: env.AUTH_AUDIENCE!, jwksUrl: env.AUTH_JWKS_URL! }
-    : { mode: 'demo' };
-  const upstream: UpstreamConfig = upstreamSet
-    ? {
-        mode: 'remote',
-        customers: trimSlash(env.CUSTOMERS_API_URL!),
-        billing: trimSlash(env.BILLING_API_URL!),
-        licenses: trimSlash(env.LICENSES_API_URL!),
-      }
-    : { mode: 'demo', scale: env.DEMO_SCALE, latencyMs: env.DEMO_LATENCY_MS };
-
-  return {
-    env: env.NODE_ENV,
-    production,
-    host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
-    port: env.PORT,
-    graphqlPath: env.GRAPHQL_PATH,
-    logLevel: env.LOG_LEVEL,
-    shutdownDelayMs: env.SHUTDOWN_DELAY_MS ?? (production ? 5000 : 0),
-    auth: {
-      ...auth,
-      algorithms: env.AUTH_ALGORITHMS,
-      clockToleranceSeconds: env.AUTH_CLOCK_TOLERANCE_SECONDS,
-      requireAtJwt: env.AUTH_REQUIRE_AT_JWT,
-      userIdClaim: env.AUTH_USER_ID_CLAIM,
-      customerIdClaim: env.AUTH_CUSTOMER_ID_CLAIM,
-      tokenCacheSize: env.AUTH_TOKEN_CACHE_SIZE,
-      tokenCacheTtlSeconds: env.AUTH_TOKEN_CACHE_TTL_SECONDS,
-      jwksCooldownSeconds: env.AUTH_JWKS_COOLDOWN_SECONDS,
-      jwksTimeoutMs: env.AUTH_JWKS_TIMEOUT_MS,
-      jwksCacheMaxAgeSeconds: env.AUTH_JWKS_CACHE_MAX_AGE_SECONDS,
-    },
-    upstream: {
-      ...upstream,
-      timeoutMs: env.UPSTREAM_TIMEOUT_MS,
-      timeoutsMs: {
-        customers: env.CUSTOMERS_API_TIMEOUT_MS ?? env.UPSTREAM_TIMEOUT_MS,
-        billing: env.BILLING_API_TIMEOUT_MS ?? env.UPSTREAM_TIMEOUT_MS,
-        licenses: env.LICENSES_API_TIMEOUT_MS ?? env.UPSTREAM_TIMEOUT_MS,
-      },
-      maxConnections: env.UPSTREAM_MAX_CONNECTIONS,
-      maxBodyBytes: env.UPSTREAM_MAX_BODY_BYTES,
-      readRetries: env.UPSTREAM_READ_RETRIES,
-      retryDelayMs: env.UPSTREAM_RETRY_DELAY_MS,
-      breaker: {
-        failureThreshold: env.UPSTREAM_BREAKER_FAILURE_THRESHOLD,
-        windowMs: env.UPSTREAM_BREAKER_WINDOW_MS,
-        resetMs: env.UPSTREAM_BREAKER_RESET_MS,
-      },
-    },
-    maxPageSize: env.MAX_PAGE_SIZE,
-    bodyLimitBytes: env.BODY_LIMIT_BYTES,
-    corsOrigins: env.CORS_ORIGINS,
-    queryLimits: {
-      maxDepth: env.GRAPHQL_MAX_DEPTH,
-      maxAliases: env.GRAPHQL_MAX_ALIASES,
-      maxDirectives: env.GRAPHQL_MAX_DIRECTIVES,
-      maxTokens: env.GRAPHQL_MAX_TOKENS,
-      maxCost: env.GRAPHQL_MAX_COST,
-    },
-  };
+/** The default of every variable as `.env.example` writes it (empty: unset, or derived from others). */
+export function documentedDefaults(): Record<string, string> {
+  const defaults: Record<string, string> = {};
+  for (const [key, schema] of Object.entries(ENV.shape)) {
+    const parsed = (schema as z.ZodType).safeParse(undefined);
+    const value: unknown = parsed.success ? parsed.data : undefined;
+    defaults[key] = value === undefined ? '' : Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return defaults;
 }
 
 /** Variables that only make sense together: all set, or (outside production) none. */

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { BodyTooLarge, readBounded } from './bounded-body.js';
 import type { Logger } from './log.js';
 
 /** How the HTTP front door behaves. */
@@ -52,8 +53,15 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
 
     let body: unknown;
     if (req.method === 'POST') {
-      const raw = await readBody(req, options.bodyLimitBytes);
-      if (raw === null) return sendJson(res, 413, graphqlError('Request body too large.', 'BAD_REQUEST'), { connection: 'close' });
+      let raw: string;
+      try {
+        raw = (await readBounded(req, options.bodyLimitBytes, req.headers['content-length'])).toString('utf8');
+      } catch (error) {
+        if (!(error instanceof BodyTooLarge)) throw error;
+        // The rest is drained, not buffered, so the client reads a 413 rather than a reset.
+        req.resume();
+        return sendJson(res, 413, graphqlError('Request body too large.', 'BAD_REQUEST'), { connection: 'close' });
+      }
       if (/^application\/(graphql-response\+)?json\b/i.test(req.headers['content-type'] ?? '')) {
         try {
           body = raw.length === 0 ? undefined : JSON.parse(raw);
@@ -98,32 +106,6 @@ function applyCors(req: IncomingMessage, res: ServerResponse, allowed: readonly 
   res.setHeader('access-control-allow-headers', 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name');
   res.setHeader('access-control-max-age', '600');
   return true;
-}
-
-/** Reads the body as UTF-8, or null once it exceeds `limit` bytes (the rest is not buffered). */
-function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      resolve(null);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 /** The request target as a URL; null for targets that do not parse (never a 500). */

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { GraphQLError, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql';
+import type { QueryLimits } from './config.js';
 
 /**
  * Query-shape limits: what a single GraphQL document may cost us before anything executes.
@@ -9,29 +10,6 @@ import { GraphQLError, type ParseOptions, type ValidationContext, type Validatio
  * is being lexed. Refusals name the limit that was hit, never its value: a client learns it
  * asked for too much, not how much it may ask for.
  */
-
-/** The limits themselves; all come from configuration (see .env.example). */
-export interface QueryLimits {
-  /** Deepest selection nesting (fragments count as a level). */
-  readonly maxDepth: number;
-  /** Aliased fields in one operation. */
-  readonly maxAliases: number;
-  /** Directives in one operation. */
-  readonly maxDirectives: number;
-  /** Lexical tokens in one document. */
-  readonly maxTokens: number;
-  /** graphql-armor's cost estimate (objects 2, scalars 1, ×1.5 per level, × literal `first`). */
-  readonly maxCost: number;
-}
-
-/** Defaults: room for every query the SPAs send, far below what hurts. */
-export const DEFAULT_QUERY_LIMITS: QueryLimits = {
-  maxDepth: 10,
-  maxAliases: 15,
-  maxDirectives: 20,
-  maxTokens: 1000,
-  maxCost: 20_000,
-};
 
 /** What Apollo Server needs to enforce the limits. */
 export interface QueryProtection {

@@ -16,34 +16,20 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const app = await startApp(config, { log });
+  app.lifecycle.handleSignals(process);
+  process.stdout.write(`BFF ready at ${app.url}\n${app.devIssuer === undefined ? '' : demoNote(app.url, config.production)}`);
+}
 
-  const demoNote =
-    app.devIssuer !== undefined
-      ? `\n  Demo world: built-in upstreams and development token issuer.\n  Get a token:  npm run token -- alice   (personas: alice bob carol mallory dave frank)\n  Try it:       curl -s ${app.url} -H "authorization: Bearer $(npm run token -- alice)" -H 'content-type: application/json' -d '{"query":"{ viewer { subject customer { name } } }"}'\n${config.production ? '' : `  Sandbox:      open ${app.url} in a browser (pre-filled with alice's token)\n`}`
-      : '\n';
-  process.stdout.write(`BFF ready at ${app.url}${demoNote}`);
-
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info('shutdown.started', { signal });
-    // A second signal, or a drain that takes too long, ends the process anyway.
-    const force = setTimeout(() => process.exit(1), 25_000);
-    force.unref();
-    app.stop().then(
-      () => {
-        log.info('shutdown.finished', { signal });
-        process.exit(0);
-      },
-      (error: unknown) => {
-        log.error('shutdown.failed', { error: String(error) });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+/** How to get going on the demo world: a token, a first request, the Sandbox. */
+function demoNote(url: string, production: boolean): string {
+  const query = JSON.stringify({ query: '{ viewer { subject customer { name } } }' });
+  return [
+    '  Demo world: built-in upstreams and development token issuer.',
+    '  Get a token:  npm run -s token -- alice   (personas: alice bob carol mallory dave frank)',
+    `  Try it:       curl -s ${url} -H "authorization: Bearer $(npm run -s token -- alice)" -H 'content-type: application/json' -d '${query}'`,
+    ...(production ? [] : [`  Sandbox:      open ${url} in a browser (pre-filled with alice's token)`]),
+    '',
+  ].join('\n');
 }
 
 main().catch((error: unknown) => {

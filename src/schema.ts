@@ -21,7 +21,7 @@ export function loadTypeDefs(dir: string = SCHEMA_DIR): string[] {
 
 /** The schema with its resolvers and no authorization: the base the policy is applied to. */
 export function createSchema(): GraphQLSchema {
-  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
+  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
 }
 
 /** The schema as shipped: resolvers wrapped by the authorization policy (deny by default). */

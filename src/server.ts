@@ -6,33 +6,31 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import { readBearer } from './auth/bearer.js';
-import type { Principal } from './auth/principal.js';
+import { authenticate } from './auth/authenticate.js';
 import type { TokenVerifier } from './auth/verifier.js';
 import type { Denial } from './authz/apply.js';
+import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
-import { ErrorCode, isKnownErrorCode, UnauthenticatedError } from './errors.js';
+import { ErrorCode, isKnownErrorCode } from './errors.js';
 import { createHttpServer } from './http.js';
-import { DEFAULT_QUERY_LIMITS, queryProtection, type QueryLimits } from './limits.js';
+import { queryProtection } from './limits.js';
 import type { Logger } from './log.js';
 import { createAuthorizedSchema } from './schema.js';
 import type { Upstreams } from './upstream/index.js';
 
 /** What the BFF is built from; `main.ts` assembles it from configuration, tests by hand. */
 export interface BffDependencies {
-  readonly config: Pick<Config, 'production' | 'graphqlPath' | 'bodyLimitBytes' | 'corsOrigins' | 'maxPageSize'> & {
-    readonly queryLimits?: QueryLimits;
-  };
+  readonly config: Pick<Config, 'production' | 'graphqlPath' | 'bodyLimitBytes' | 'corsOrigins' | 'maxPageSize' | 'queryLimits'>;
   readonly verifier: TokenVerifier;
   readonly upstreams: Upstreams;
   readonly log: Logger;
   /** Development only: a token pre-filled in Apollo Sandbox's Authorization header. */
   readonly sandboxToken?: string;
-  /** Clock for license validity; tests freeze it. */
-  readonly now?: () => number;
-  /** Extra readiness conditions (keys loaded, upstreams not all failing); `/readyz` ANDs them in. */
-  readonly readiness?: () => boolean;
+  /** The one clock (license validity, and everything else that expires). */
+  readonly clock: Clock;
+  /** `/readyz`: true while the instance should receive traffic (see `Lifecycle`). */
+  readonly isReady?: () => boolean;
 }
 
 /** A built BFF: an Apollo server behind an HTTP server that is not listening yet. */
@@ -66,7 +64,6 @@ query WhoAmI {
 /** Builds the BFF without listening (tests start it on port 0). */
 export function createBff(deps: BffDependencies): Bff {
   const { config, verifier, upstreams, log } = deps;
-  const now = deps.now ?? Date.now;
   const onDenial = (ctx: RequestContext, denial: Denial) => {
     // The decision log: who, which customer, which app, where, which rule, why. Never the token.
     log.info('authz.denied', {
@@ -84,19 +81,11 @@ export function createBff(deps: BffDependencies): Bff {
     config,
     schema: createAuthorizedSchema({ onDenial }),
     context: async (req) =>
-      createRequestContext(await authenticate(verifier, req), { upstreams, log, maxPageSize: config.maxPageSize, now }),
+      createRequestContext(await authenticate(verifier, req), { upstreams, log, maxPageSize: config.maxPageSize, clock: deps.clock }),
     log,
     ...(deps.sandboxToken === undefined ? {} : { sandboxToken: deps.sandboxToken }),
-    ...(deps.readiness === undefined ? {} : { readiness: deps.readiness }),
+    ...(deps.isReady === undefined ? {} : { isReady: deps.isReady }),
   });
-}
-
-/** The bearer token of a request, verified; throws `UnauthenticatedError` (401) otherwise. */
-export async function authenticate(verifier: TokenVerifier, req: IncomingMessage): Promise<Principal> {
-  const bearer = readBearer(req.headers.authorization);
-  if (bearer.kind === 'none') throw new UnauthenticatedError('An access token is required (Authorization: Bearer <token>).');
-  if (bearer.kind === 'malformed') throw new UnauthenticatedError('The Authorization header is not a well-formed bearer token.');
-  return verifier.cached(bearer.token) ?? (await verifier.verify(bearer.token));
 }
 
 /** What the GraphQL server is assembled from: a schema and a context function. */
@@ -107,7 +96,7 @@ export interface GraphQLServerOptions {
   readonly context: (req: IncomingMessage) => Promise<RequestContext>;
   readonly log: Logger;
   readonly sandboxToken?: string;
-  readonly readiness?: () => boolean;
+  readonly isReady?: () => boolean;
 }
 
 /**
@@ -119,7 +108,7 @@ export interface GraphQLServerOptions {
 export function createGraphQLServer(options: GraphQLServerOptions): Bff {
   const { config, schema, log } = options;
   let ready = false;
-  const limits = queryProtection(config.queryLimits ?? DEFAULT_QUERY_LIMITS, { production: config.production });
+  const limits = queryProtection(config.queryLimits, { production: config.production });
   const apollo = new ApolloServer<RequestContext>({
     schema,
     introspection: !config.production,
@@ -154,7 +143,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     bodyLimitBytes: config.bodyLimitBytes,
     corsOrigins: config.corsOrigins,
     context: options.context,
-    isReady: () => ready && (options.readiness?.() ?? true),
+    isReady: () => ready && (options.isReady?.() ?? true),
     log,
   });
   // On stop: stop accepting, let in-flight requests finish, then close idle connections.

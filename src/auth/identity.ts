@@ -1,5 +1,6 @@
 import type { Loaders } from '../upstream/loaders.js';
-import type { License, User } from '../upstream/types.js';
+import { activeFeatures } from '../licensing.js';
+import type { User } from '../upstream/types.js';
 import type { Principal } from './principal.js';
 
 /** Permission that makes a caller support staff: read every customer, change nothing. */
@@ -61,21 +62,4 @@ export class Identity {
     if (claimedCustomerId !== null && customerId !== null && claimedCustomerId !== customerId) return { user, customerId: null };
     return { user, customerId: customerId ?? (user === null ? claimedCustomerId : null) };
   }
-}
-
-/** Features granted by licenses that are commercially active and inside their validity window. */
-export function activeFeatures(licenses: readonly License[], now: number): ReadonlySet<string> {
-  const features = new Set<string>();
-  for (const license of licenses) {
-    if (licenseStatus(license, now) === 'ACTIVE') for (const feature of license.features) features.add(feature);
-  }
-  return features;
-}
-
-/** The effective status of a license at `now`: expiry comes from dates, not from a stored flag. */
-export function licenseStatus(license: License, now: number): 'ACTIVE' | 'EXPIRED' | 'PENDING' | 'SUSPENDED' {
-  if (license.status === 'suspended') return 'SUSPENDED';
-  if (Date.parse(license.validUntil) <= now) return 'EXPIRED';
-  if (Date.parse(license.validFrom) > now) return 'PENDING';
-  return 'ACTIVE';
 }

@@ -9,52 +9,43 @@ import {
   type JWTPayload,
 } from 'jose';
 import { AuthUnavailableError, UnauthenticatedError } from '../errors.js';
-import type { Config } from '../config.js';
+import { readBounded } from '../bounded-body.js';
+import { type Clock, systemClock } from '../clock.js';
+import type { AuthConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import { principalFromClaims, type ClaimNames, type Principal } from './principal.js';
+import { principalFromClaims, type Principal } from './principal.js';
 
-/** Everything needed to verify access tokens of one issuer. */
-export interface VerifierOptions extends ClaimNames {
+/** Settings of token verification, exactly as configured (`config.auth`). */
+export type VerifierSettings = Pick<
+  AuthConfig,
+  | 'algorithms'
+  | 'clockToleranceSeconds'
+  | 'requireAtJwt'
+  | 'userIdClaim'
+  | 'customerIdClaim'
+  | 'tokenCacheSize'
+  | 'tokenCacheTtlSeconds'
+  | 'jwksCooldownSeconds'
+  | 'jwksTimeoutMs'
+  | 'jwksCacheMaxAgeSeconds'
+>;
+
+/** Where one issuer's tokens come from and whom they are for. */
+export interface IssuerCoordinates {
   readonly issuer: string;
   readonly audience: string;
   /** Where the issuer's public keys are served; fetched at start-up or first use, then cached. */
   readonly jwksUrl: string;
-  readonly algorithms: readonly string[];
-  readonly clockToleranceSeconds: number;
-  /** Enforce `typ: at+jwt` (RFC 9068) so ID tokens are never accepted as access tokens. */
-  readonly requireAtJwt: boolean;
-  /** Verified tokens remembered (0 disables the cache). */
-  readonly cacheSize: number;
-  /** Upper bound on how long a verification is reused; never beyond the token's `exp`. */
-  readonly cacheTtlSeconds: number;
-  /** Minimum time between two key-set fetches caused by unknown key ids (may be fractional). */
-  readonly jwksCooldownSeconds: number;
-  readonly jwksTimeoutMs: number;
-  /** Age after which the key set is refreshed in the background (default 600). */
-  readonly jwksCacheMaxAgeSeconds?: number;
-  /** Largest key-set response accepted, in bytes (default 512 KiB). */
-  readonly jwksMaxBytes?: number;
-  /** Key-set fetches and failures are logged here (never a token). */
-  readonly log?: Logger;
-  /** Injected for tests that freeze time. */
-  readonly now?: () => number;
 }
 
-/** Verifier options from the validated configuration and the issuer's coordinates. */
-export function verifierOptionsFrom(auth: Config['auth'], issuer: { issuer: string; audience: string; jwksUrl: string }): VerifierOptions {
-  return {
-    ...issuer,
-    algorithms: auth.algorithms,
-    clockToleranceSeconds: auth.clockToleranceSeconds,
-    requireAtJwt: auth.requireAtJwt,
-    userIdClaim: auth.userIdClaim,
-    customerIdClaim: auth.customerIdClaim,
-    cacheSize: auth.tokenCacheSize,
-    cacheTtlSeconds: auth.tokenCacheTtlSeconds,
-    jwksCooldownSeconds: auth.jwksCooldownSeconds,
-    jwksTimeoutMs: auth.jwksTimeoutMs,
-    jwksCacheMaxAgeSeconds: auth.jwksCacheMaxAgeSeconds,
-  };
+/** What a verifier needs besides configuration. */
+export interface VerifierDependencies {
+  /** One clock for token expiry, the token cache, key-set cooldowns and fetch timeouts. */
+  readonly clock?: Clock;
+  /** Key-set fetches and failures are logged here (never a token). */
+  readonly log?: Logger;
+  /** Largest key-set response accepted, in bytes (default 512 KiB). */
+  readonly jwksMaxBytes?: number;
 }
 
 /** Verifies bearer tokens; rejects with `UnauthenticatedError` or `AuthUnavailableError`. */
@@ -73,10 +64,15 @@ export interface KeyStatus {
 }
 
 /** Builds a verifier whose remote key set is created once and shared by every request. */
-export function createTokenVerifier(options: VerifierOptions): TokenVerifier & KeyStatus {
-  const keySet = new RemoteKeySet(options);
+export function createTokenVerifier(
+  settings: VerifierSettings,
+  issuer: IssuerCoordinates,
+  deps: VerifierDependencies = {},
+): TokenVerifier & KeyStatus {
+  const clock = deps.clock ?? systemClock;
+  const keySet = new RemoteKeySet(issuer.jwksUrl, settings, clock, deps);
   const keys: JWTVerifyGetKey = (header, token) => keySet.getKey(header, token);
-  const now = options.now ?? Date.now;
+  const now = () => clock.now();
   // Keyed by the whole token string: an exact match is the only safe key.
   const cache = new Map<string, { principal: Principal; until: number }>();
 
@@ -89,9 +85,9 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier & K
   }
 
   function remember(token: string, principal: Principal): void {
-    if (options.cacheSize === 0 || options.cacheTtlSeconds === 0) return;
-    const until = Math.min(principal.expiresAt * 1000, now() + options.cacheTtlSeconds * 1000);
-    if (cache.size >= options.cacheSize) {
+    if (settings.tokenCacheSize === 0 || settings.tokenCacheTtlSeconds === 0) return;
+    const until = Math.min(principal.expiresAt * 1000, now() + settings.tokenCacheTtlSeconds * 1000);
+    if (cache.size >= settings.tokenCacheSize) {
       // Oldest insertion first: a bounded FIFO is enough for a cache that only saves CPU.
       const oldest = cache.keys().next().value;
       if (oldest !== undefined) cache.delete(oldest);
@@ -105,20 +101,20 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier & K
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, keys, {
-        issuer: options.issuer,
-        audience: options.audience,
-        algorithms: [...options.algorithms],
-        clockTolerance: options.clockToleranceSeconds,
+        issuer: issuer.issuer,
+        audience: issuer.audience,
+        algorithms: [...settings.algorithms],
+        clockTolerance: settings.clockToleranceSeconds,
         requiredClaims: ['exp', 'sub'],
-        ...(options.requireAtJwt ? { typ: 'at+jwt' } : {}),
-        currentDate: options.now ? new Date(now()) : undefined,
+        ...(settings.requireAtJwt ? { typ: 'at+jwt' } : {}),
+        currentDate: new Date(now()),
       }));
     } catch (error) {
       throw classify(error);
     }
     // jose checks that `sub` is present, not that it is usable as an identity.
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new UnauthenticatedError();
-    const principal = principalFromClaims(payload, options);
+    const principal = principalFromClaims(payload, settings);
     remember(token, principal);
     return principal;
   }
@@ -143,7 +139,6 @@ class KeyServerUnavailable extends Error {
   }
 }
 
-const DEFAULT_CACHE_MAX_AGE_SECONDS = 600;
 const DEFAULT_JWKS_MAX_BYTES = 512 * 1024;
 // After a failed fetch, requests fail fast for this long (at most the cooldown) instead of
 // each one dialling a key server that is down.
@@ -166,12 +161,21 @@ class RemoteKeySet {
   private readonly cooldownMs: number;
   private readonly maxAgeMs: number;
   private readonly maxBytes: number;
+  private readonly timeoutMs: number;
+  private readonly log: Logger | undefined;
 
-  constructor(private readonly options: VerifierOptions) {
-    this.url = new URL(options.jwksUrl).href;
-    this.cooldownMs = options.jwksCooldownSeconds * 1000;
-    this.maxAgeMs = (options.jwksCacheMaxAgeSeconds ?? DEFAULT_CACHE_MAX_AGE_SECONDS) * 1000;
-    this.maxBytes = options.jwksMaxBytes ?? DEFAULT_JWKS_MAX_BYTES;
+  constructor(
+    jwksUrl: string,
+    settings: VerifierSettings,
+    private readonly clock: Clock,
+    deps: VerifierDependencies,
+  ) {
+    this.url = new URL(jwksUrl).href;
+    this.cooldownMs = settings.jwksCooldownSeconds * 1000;
+    this.maxAgeMs = settings.jwksCacheMaxAgeSeconds * 1000;
+    this.timeoutMs = settings.jwksTimeoutMs;
+    this.maxBytes = deps.jwksMaxBytes ?? DEFAULT_JWKS_MAX_BYTES;
+    this.log = deps.log;
   }
 
   get ready(): boolean {
@@ -190,9 +194,10 @@ class RemoteKeySet {
   /** jose's key callback: the key for the token's `alg`/`kid`. */
   async getKey(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
     if (this.local === null) {
-      if (Date.now() - this.failedAt < Math.min(this.cooldownMs, FAILURE_BACKOFF_MS)) throw new KeyServerUnavailable('recent fetch failed');
+      if (this.clock.now() - this.failedAt < Math.min(this.cooldownMs, FAILURE_BACKOFF_MS))
+        throw new KeyServerUnavailable('recent fetch failed');
       await this.refresh();
-    } else if (Date.now() - this.fetchedAt >= this.maxAgeMs && this.pending === null && !this.coolingDown()) {
+    } else if (this.clock.now() - this.fetchedAt >= this.maxAgeMs && this.pending === null && !this.coolingDown()) {
       // Stale keys keep working while fresh ones are fetched; a failed refresh changes nothing.
       void this.refresh().catch(() => {});
     }
@@ -210,7 +215,7 @@ class RemoteKeySet {
   }
 
   private coolingDown(): boolean {
-    return Date.now() - this.attemptedAt < this.cooldownMs;
+    return this.clock.now() - this.attemptedAt < this.cooldownMs;
   }
 
   /** One fetch at a time; concurrent callers share it. Rejects with `KeyServerUnavailable`. */
@@ -222,49 +227,39 @@ class RemoteKeySet {
   }
 
   private async fetchKeys(): Promise<void> {
-    this.attemptedAt = Date.now();
+    this.attemptedAt = this.clock.now();
     try {
-      const response = await fetch(this.url, {
-        method: 'GET',
-        redirect: 'manual',
-        headers: { accept: 'application/json, application/jwk-set+json' },
-        signal: AbortSignal.timeout(this.options.jwksTimeoutMs),
-      });
-      if (response.status !== 200) {
-        await response.body?.cancel();
-        throw new Error(`key server answered HTTP ${response.status}`);
+      const timeout = new AbortController();
+      const cancelTimer = this.clock.schedule(this.timeoutMs, () => timeout.abort(new Error(`no answer within ${this.timeoutMs} ms`)));
+      let text: string;
+      try {
+        const response = await fetch(this.url, {
+          method: 'GET',
+          redirect: 'manual',
+          headers: { accept: 'application/json, application/jwk-set+json' },
+          signal: timeout.signal,
+        });
+        if (response.status !== 200 || response.body === null) {
+          await response.body?.cancel();
+          throw new Error(`key server answered HTTP ${response.status}`);
+        }
+        text = (await readBounded(response.body, this.maxBytes, response.headers.get('content-length'))).toString('utf8');
+      } finally {
+        cancelTimer();
       }
-      const jwks = JSON.parse(await readLimited(response, this.maxBytes)) as JSONWebKeySet;
+      const jwks = JSON.parse(text) as JSONWebKeySet;
       // Throws on anything that is not a key set; a bad answer never replaces good keys.
       const local = createLocalJWKSet(jwks);
       this.local = local;
-      this.fetchedAt = Date.now();
-      this.options.log?.info('auth.jwks_loaded', { keys: Array.isArray(jwks.keys) ? jwks.keys.length : 0 });
+      this.fetchedAt = this.clock.now();
+      this.log?.info('auth.jwks_loaded', { keys: Array.isArray(jwks.keys) ? jwks.keys.length : 0 });
     } catch (error) {
-      this.failedAt = Date.now();
-      this.options.log?.warn('auth.jwks_failed', {
+      this.failedAt = this.clock.now();
+      this.log?.warn('auth.jwks_failed', {
         error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
         cachedKeys: this.local !== null,
       });
       throw new KeyServerUnavailable(error);
     }
   }
-}
-
-/** The body as text, or an error once it exceeds `limit` bytes (the rest is not read). */
-async function readLimited(response: Response, limit: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit) {
-    await response.body?.cancel();
-    throw new Error(`key set larger than ${limit} bytes`);
-  }
-  if (response.body === null) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > limit) throw new Error(`key set larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,7 +1,6 @@
 import { and, chain, or, rule } from 'graphql-shield';
-import type { RequestContext } from '../context.js';
 import { BadUserInputError, LicenseRequiredError, NoFreeSeatError, NotAssignedError, NotFoundError } from '../errors.js';
-import type { BusinessIdentity } from '../auth/identity.js';
+import type { AuthzContext, CallerIdentity } from './context.js';
 
 /**
  * The building blocks of the policy. Each is a graphql-shield rule with a name that reads
@@ -10,11 +9,11 @@ import type { BusinessIdentity } from '../auth/identity.js';
  * response. Rules return synchronously once the data they need is known.
  */
 
-type Ctx = RequestContext;
+type Ctx = AuthzContext;
 type Args = Record<string, unknown>;
 
 /** Runs `check` on the caller's business identity, synchronously once it is known. */
-function withIdentity<T>(ctx: Ctx, check: (identity: BusinessIdentity) => T): T | Promise<T> {
+function withIdentity<T>(ctx: Ctx, check: (identity: CallerIdentity) => T): T | Promise<T> {
   const identity = ctx.identity.resolve();
   return identity instanceof Promise ? identity.then(check) : check(identity);
 }
@@ -64,7 +63,7 @@ export const canSeeUser = rule("user belongs to the caller's customer, is the ca
   },
 );
 
-function seesUser(identity: BusinessIdentity, user: { id: string; customerId?: string | null }): boolean {
+function seesUser(identity: CallerIdentity, user: { id: string; customerId?: string | null }): boolean {
   return identity.user?.id === user.id || (identity.customerId !== null && identity.customerId === user.customerId);
 }
 

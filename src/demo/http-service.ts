@@ -4,6 +4,7 @@
  * prove the BFF batches its upstream calls and survives misbehaving upstreams.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { BodyTooLarge, readBounded } from '../bounded-body.js';
 import type { UpstreamError } from '../upstream/types.js';
 
 export type Fault =
@@ -198,8 +199,14 @@ export async function startJsonService(options: JsonServiceOptions): Promise<Dem
     const match = demo ? undefined : matchRoute(routes, method, path);
     if (!demo) stats.count(match?.compiled.operation);
 
-    const raw = await readBody(req);
-    if (raw === 'too-large') {
+    let raw: Buffer;
+    try {
+      raw = await readBounded(req, MAX_BODY_BYTES);
+    } catch (error) {
+      if (!(error instanceof BodyTooLarge)) throw error;
+      // Keep draining: answering mid-upload makes clients see a reset instead of the 413.
+      req.resume();
+      await new Promise((resolve) => req.once('end', resolve).once('close', resolve));
       sendJson(res, 413, errorBody('PAYLOAD_TOO_LARGE', `body exceeds ${MAX_BODY_BYTES} bytes`));
       return;
     }
@@ -306,37 +313,6 @@ function safeDecode(segment: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    let settled = false;
-    req.on('data', (chunk: Buffer) => {
-      // Keep draining past the limit: answering mid-upload makes clients see a reset
-      // instead of the 413.
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        tooLarge = true;
-        chunks.length = 0;
-      }
-      if (!tooLarge) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      settled = true;
-      resolve(tooLarge ? 'too-large' : Buffer.concat(chunks));
-    });
-    req.on('error', (error) => {
-      if (!settled) reject(error);
-      settled = true;
-    });
-    req.on('close', () => {
-      if (!settled) reject(new Error('request aborted'));
-      settled = true;
-    });
-  });
 }
 
 function respond(res: ServerResponse, run: () => RouteResponse): void {

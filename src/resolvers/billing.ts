@@ -5,7 +5,7 @@ import type {
   InvoiceLineResolvers,
   InvoiceResolvers,
   PageInfoResolvers,
-} from '../__generated__/resolvers-types.js';
+} from './__generated__/resolvers-types.js';
 import { NotFoundError } from '../errors.js';
 import { money } from './money.js';
 

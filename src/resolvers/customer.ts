@@ -1,4 +1,4 @@
-import type { CustomerResolvers, UserResolvers } from '../__generated__/resolvers-types.js';
+import type { CustomerResolvers, UserResolvers } from './__generated__/resolvers-types.js';
 import { BadUserInputError } from '../errors.js';
 
 export const Customer: CustomerResolvers = {

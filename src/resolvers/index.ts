@@ -1,4 +1,4 @@
-import type { Resolvers } from '../__generated__/resolvers-types.js';
+import type { Resolvers } from './__generated__/resolvers-types.js';
 import { BillingAccount, Invoice, InvoiceConnection, InvoiceEdge, InvoiceLine, PageInfo } from './billing.js';
 import { Customer, User } from './customer.js';
 import { License, LicenseAssignment, LicenseSeatPayload, Product, Usage, UsageForecast } from './license.js';

@@ -5,8 +5,8 @@ import type {
   ProductResolvers,
   UsageForecastResolvers,
   UsageResolvers,
-} from '../__generated__/resolvers-types.js';
-import { licenseStatus } from '../auth/identity.js';
+} from './__generated__/resolvers-types.js';
+import { licenseStatus } from '../licensing.js';
 import { required } from './billing.js';
 
 export const License: LicenseResolvers = {

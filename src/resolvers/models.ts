@@ -1,4 +1,4 @@
-import type { Principal } from '../auth/principal.js';
+import type { ResolverContext } from './context.js';
 import type { InvoiceLine, InvoicePage } from '../upstream/types.js';
 
 /**
@@ -8,7 +8,7 @@ import type { InvoiceLine, InvoicePage } from '../upstream/types.js';
 
 /** Parent of the Viewer fields. */
 export interface ViewerModel {
-  readonly principal: Principal;
+  readonly principal: ResolverContext['principal'];
 }
 
 /** An amount in minor units with its currency. */

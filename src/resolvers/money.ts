@@ -1,4 +1,4 @@
-import type { MoneyResolvers } from '../__generated__/resolvers-types.js';
+import type { MoneyResolvers } from './__generated__/resolvers-types.js';
 import type { MoneyModel } from './models.js';
 
 /** Builds the Money parent from minor units and a currency. */

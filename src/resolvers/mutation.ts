@@ -1,4 +1,4 @@
-import type { MutationResolvers } from '../__generated__/resolvers-types.js';
+import type { MutationResolvers } from './__generated__/resolvers-types.js';
 
 // The policy has checked permission, ownership of license and user, and seats before these
 // run; the upstream re-checks atomically and its refusals arrive as the same typed errors.

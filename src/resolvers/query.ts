@@ -1,4 +1,4 @@
-import type { QueryResolvers } from '../__generated__/resolvers-types.js';
+import type { QueryResolvers } from './__generated__/resolvers-types.js';
 
 // Ownership is not checked here: the policy's visibility rules drop foreign objects.
 export const Query: QueryResolvers = {

@@ -1,4 +1,4 @@
-import type { ViewerResolvers } from '../__generated__/resolvers-types.js';
+import type { ViewerResolvers } from './__generated__/resolvers-types.js';
 
 export const Viewer: ViewerResolvers = {
   subject: (v) => v.principal.subject,

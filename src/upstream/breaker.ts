@@ -14,8 +14,8 @@ export interface BreakerOptions {
   readonly windowMs: number;
   /** How long an open circuit fails fast before letting one probe through. */
   readonly resetMs: number;
-  /** Injected by tests that drive time by hand. */
-  readonly now?: () => number;
+  /** The clock's `now` (one clock for every timed decision). */
+  readonly now: () => number;
   /** Called on every transition, for the log. */
   readonly onStateChange?: (state: BreakerState, previous: BreakerState) => void;
 }
@@ -27,6 +27,8 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 export interface BreakerTicket {
   success(): void;
   failure(): void;
+  /** The call was abandoned by its caller: it says nothing about the upstream's health. */
+  release(): void;
 }
 
 /** The circuit breaker of one upstream. */
@@ -38,7 +40,7 @@ export class CircuitBreaker {
   private reported: BreakerState = 'closed';
 
   constructor(private readonly options: BreakerOptions) {
-    this.now = options.now ?? Date.now;
+    this.now = options.now;
   }
 
   /** The state as callers see it now (an open circuit past its reset time reads half-open). */
@@ -66,14 +68,14 @@ export class CircuitBreaker {
 
   private ticket(probe: boolean): BreakerTicket {
     let settled = false;
-    const settle = (ok: boolean) => {
+    const settle = (ok: boolean | null) => {
       if (settled) return;
       settled = true;
       if (probe) this.probing = false;
-      if (ok) this.onSuccess(probe);
-      else this.onFailure(probe);
+      if (ok === true) this.onSuccess(probe);
+      else if (ok === false) this.onFailure(probe);
     };
-    return { success: () => settle(true), failure: () => settle(false) };
+    return { success: () => settle(true), failure: () => settle(false), release: () => settle(null) };
   }
 
   private onSuccess(probe: boolean): void {
@@ -112,4 +114,4 @@ export class CircuitBreaker {
   }
 }
 
-const NO_OP_TICKET: BreakerTicket = { success: () => {}, failure: () => {} };
+const NO_OP_TICKET: BreakerTicket = { success: () => {}, failure: () => {}, release: () => {} };

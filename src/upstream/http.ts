@@ -1,4 +1,6 @@
 import { type Dispatcher, Pool } from 'undici';
+import { BodyTooLarge, readBounded } from '../bounded-body.js';
+import type { Clock } from '../clock.js';
 import { UpstreamUnavailableError } from '../errors.js';
 import { CircuitBreaker, type BreakerOptions, type BreakerTicket } from './breaker.js';
 
@@ -11,13 +13,15 @@ export interface UpstreamHttpOptions {
   readonly timeoutMs: number;
   readonly maxConnections: number;
   /** Responses larger than this are abandoned, never buffered. */
-  readonly maxBodyBytes?: number;
+  readonly maxBodyBytes: number;
   /** Extra attempts for idempotent reads after a transport fault, timeout or 5xx (writes: never). */
-  readonly readRetries?: number;
+  readonly readRetries: number;
   /** Base delay before a retry; each wait is jittered to 50-150% of it. */
-  readonly retryDelayMs?: number;
-  /** Circuit breaker tuning; absent (or a threshold of 0) means no breaker. */
-  readonly breaker?: BreakerOptions;
+  readonly retryDelayMs: number;
+  /** Circuit breaker tuning (a threshold of 0 means no breaker). */
+  readonly breaker: Omit<BreakerOptions, 'now'>;
+  /** Call budgets, retry pauses and the breaker run on this clock. */
+  readonly clock: Clock;
   /** Told about every failed call, for the log; never reaches a client. */
   readonly onFailure?: (failure: { service: string; operation: string; reason: string }) => void;
   /** Injected by tests: the source of retry jitter. */
@@ -38,7 +42,7 @@ export class UpstreamStatusError extends Error {
 }
 
 /** Why a call failed without a usable HTTP status; carried as `originalError`, logged, never sent. */
-export type UpstreamFaultReason = 'transport' | 'timeout' | 'too_large' | 'malformed' | 'circuit_open';
+export type UpstreamFaultReason = 'transport' | 'timeout' | 'too_large' | 'malformed' | 'circuit_open' | 'aborted';
 
 /** The server-side cause of an `UpstreamUnavailableError`. */
 export class UpstreamFault extends Error {
@@ -57,12 +61,9 @@ export interface CallRecorder {
   record(service: string, operation: string): void;
 }
 
-const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
-
 /** JSON over HTTP to one upstream, on a keep-alive connection pool, behind a circuit breaker. */
 export class UpstreamHttp {
   private readonly pool: Pool;
-  private readonly maxBody: number;
   /** Null when disabled by configuration. */
   readonly breaker: CircuitBreaker | null;
 
@@ -73,12 +74,12 @@ export class UpstreamHttp {
     this.pool = new Pool(options.baseUrl, {
       connections: options.maxConnections,
       keepAliveTimeout: 30_000,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-      connectTimeout: options.timeoutMs,
+      // Backstops only: the call budget itself runs on the injected clock (see `attempt`).
+      headersTimeout: options.timeoutMs * 2,
+      bodyTimeout: options.timeoutMs * 2,
+      connectTimeout: options.timeoutMs * 2,
     });
-    this.maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
-    this.breaker = options.breaker && options.breaker.failureThreshold > 0 ? new CircuitBreaker(options.breaker) : null;
+    this.breaker = options.breaker.failureThreshold > 0 ? new CircuitBreaker({ ...options.breaker, now: () => options.clock.now() }) : null;
   }
 
   /** Name of the service, for errors. */
@@ -89,18 +90,23 @@ export class UpstreamHttp {
   /**
    * Sends one request and parses the JSON answer, exactly once (no retry: safe for writes).
    * Non-2xx becomes `UpstreamStatusError`; transport faults, timeouts, oversized or malformed
-   * bodies and an open circuit become `UpstreamUnavailableError`.
+   * bodies and an open circuit become `UpstreamUnavailableError`. `signal` ends the call early
+   * when the GraphQL request it serves is abandoned (that never counts against the upstream).
    */
-  async request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  async request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     const operation = `${method} ${path}`;
     const ticket = this.breaker === null ? null : this.breaker.acquire();
     if (this.breaker !== null && ticket === null) {
       // Fail fast: a dead upstream costs no connection, no timeout, no upstream load.
       throw this.fail(operation, new UpstreamFault(this.service, 'circuit_open'));
     }
+    if (signal?.aborted) {
+      ticket?.release();
+      throw this.fail(operation, new UpstreamFault(this.service, 'aborted', signal.reason));
+    }
     this.recorder?.record(this.options.service, operation);
     try {
-      const result = await this.attempt<T>(method, path, body);
+      const result = await this.attempt<T>(method, path, body, signal);
       ticket?.success();
       return result;
     } catch (error) {
@@ -113,14 +119,20 @@ export class UpstreamHttp {
    * An idempotent read (batch reads are POSTs that change nothing): like `request`, plus up
    * to `readRetries` more attempts, after a jittered pause, when the failure may be transient.
    */
-  async read<T>(path: string, body: unknown): Promise<T> {
-    const retries = this.options.readRetries ?? 0;
+  async read<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    const retries = this.options.readRetries;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.request<T>('POST', path, body);
+        return await this.request<T>('POST', path, body, signal);
       } catch (error) {
-        if (attempt >= retries || !isTransient(error)) throw error;
-        await sleep(retryDelay(this.options.retryDelayMs ?? 100, this.options.random ?? Math.random));
+        if (attempt >= retries || !isTransient(error) || signal?.aborted) throw error;
+        const pause = retryDelay(this.options.retryDelayMs, this.options.random ?? Math.random);
+        try {
+          await this.options.clock.sleep(pause, signal);
+        } catch {
+          // The request was abandoned during the pause: the failure that caused it stands.
+          throw error;
+        }
       }
     }
   }
@@ -130,46 +142,62 @@ export class UpstreamHttp {
     await this.pool.close();
   }
 
-  private async attempt<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
-    const signal = AbortSignal.timeout(this.options.timeoutMs);
-    let response: Dispatcher.ResponseData;
+  private async attempt<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body: unknown, abandoned?: AbortSignal): Promise<T> {
+    // One controller ends the call for either reason: its own budget ran out (on the injected
+    // clock), or the GraphQL request it serves was abandoned.
+    const controller = new AbortController();
+    let timedOut = false;
+    const cancelTimer = this.options.clock.schedule(this.options.timeoutMs, () => {
+      timedOut = true;
+      controller.abort(new Error(`no answer within ${this.options.timeoutMs} ms`));
+    });
+    const onAbandon = () => controller.abort(abandoned?.reason);
+    abandoned?.addEventListener('abort', onAbandon, { once: true });
+    const why = () => (timedOut ? 'timeout' : abandoned?.aborted ? 'aborted' : 'transport');
     try {
-      response = await this.pool.request({
-        method,
-        path,
-        signal,
-        headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (cause) {
-      throw new UpstreamFault(this.service, signal.aborted ? 'timeout' : 'transport', cause);
-    }
-    let text: string;
-    try {
-      // A declared length over the limit is refused before a byte is read.
-      const declared = Number(response.headers['content-length']);
-      if (Number.isFinite(declared) && declared > this.maxBody) throw new BodyTooLarge(this.maxBody);
-      text = await readBounded(response.body, this.maxBody);
-    } catch (cause) {
-      response.body.destroy();
-      throw new UpstreamFault(this.service, cause instanceof BodyTooLarge ? 'too_large' : signal.aborted ? 'timeout' : 'transport', cause);
-    }
-    if (response.statusCode < 200 || response.statusCode >= 300) {
-      // Redirects are never followed: an upstream pointing elsewhere is misconfigured.
-      throw new UpstreamStatusError(this.service, response.statusCode, errorCode(text));
-    }
-    if (response.statusCode === 204 || text === '') return undefined as T;
-    try {
-      return JSON.parse(text) as T;
-    } catch (cause) {
-      throw new UpstreamFault(this.service, 'malformed', cause);
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await this.pool.request({
+          method,
+          path,
+          signal: controller.signal,
+          headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (cause) {
+        throw new UpstreamFault(this.service, why(), cause);
+      }
+      let text: string;
+      try {
+        text = (
+          await readBounded(response.body, this.options.maxBodyBytes, response.headers['content-length'] as string | undefined)
+        ).toString('utf8');
+      } catch (cause) {
+        response.body.destroy();
+        throw new UpstreamFault(this.service, cause instanceof BodyTooLarge ? 'too_large' : why(), cause);
+      }
+      if (response.statusCode < 200 || response.statusCode >= 300) {
+        // Redirects are never followed: an upstream pointing elsewhere is misconfigured.
+        throw new UpstreamStatusError(this.service, response.statusCode, errorCode(text));
+      }
+      if (response.statusCode === 204 || text === '') return undefined as T;
+      try {
+        return JSON.parse(text) as T;
+      } catch (cause) {
+        throw new UpstreamFault(this.service, 'malformed', cause);
+      }
+    } finally {
+      cancelTimer();
+      abandoned?.removeEventListener('abort', onAbandon);
     }
   }
 
   /** A 4xx is the upstream working as designed; anything else counts against it. */
   private settle(ticket: BreakerTicket | null, error: unknown): void {
     if (ticket === null) return;
-    if (error instanceof UpstreamStatusError && error.status >= 400 && error.status < 500) ticket.success();
+    // An abandoned request says nothing about the upstream's health.
+    if (error instanceof UpstreamFault && error.reason === 'aborted') ticket.release();
+    else if (error instanceof UpstreamStatusError && error.status >= 400 && error.status < 500) ticket.success();
     else ticket.failure();
   }
 
@@ -199,28 +227,6 @@ function isTransient(error: unknown): boolean {
 /** A retry pause of 50-150% of `baseMs`, so retries from many requests do not align. */
 export function retryDelay(baseMs: number, random: () => number): number {
   return Math.round(baseMs * (0.5 + random()));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-class BodyTooLarge extends Error {
-  constructor(limit: number) {
-    super(`response body exceeds ${limit} bytes`);
-    this.name = 'BodyTooLarge';
-  }
-}
-
-async function readBounded(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) throw new BodyTooLarge(limit);
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
 }
 
 function errorCode(text: string): string | undefined {
@@ -257,9 +263,10 @@ export async function readCall<Paths, K extends PostPath<Paths>>(
   http: UpstreamHttp,
   path: K,
   body: PostBody<Paths, K>,
+  signal?: AbortSignal,
 ): Promise<PostOk<Paths, K>> {
   try {
-    return await http.read<PostOk<Paths, K>>(path, body);
+    return await http.read<PostOk<Paths, K>>(path, body, signal);
   } catch (error) {
     if (error instanceof UpstreamStatusError) {
       throw new UpstreamUnavailableError(http.service, { originalError: error });
@@ -270,5 +277,6 @@ export async function readCall<Paths, K extends PostPath<Paths>>(
 
 /** `readCall` bound to one upstream and its OpenAPI paths, so call sites name a path once. */
 export function readerFor<Paths>(http: UpstreamHttp) {
-  return <K extends PostPath<Paths>>(path: K, body: PostBody<Paths, K>): Promise<PostOk<Paths, K>> => readCall<Paths, K>(http, path, body);
+  return <K extends PostPath<Paths>>(path: K, body: PostBody<Paths, K>, signal?: AbortSignal): Promise<PostOk<Paths, K>> =>
+    readCall<Paths, K>(http, path, body, signal);
 }

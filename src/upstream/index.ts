@@ -1,3 +1,5 @@
+import type { Clock } from '../clock.js';
+import type { UpstreamConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { createBillingClient, type BillingClient } from './billing.js';
 import type { BreakerState } from './breaker.js';
@@ -20,62 +22,56 @@ export interface Upstreams {
 /** The upstream services by name. */
 export type UpstreamName = 'customers' | 'billing' | 'licenses';
 
-/** Resilience settings shared by the three upstreams; each gets its own breaker. */
-export interface ResilienceOptions {
-  /** Bytes of one response body beyond which it is abandoned. */
-  readonly maxBodyBytes: number;
-  /** Extra attempts for idempotent reads (0 disables retries); writes are never retried. */
-  readonly readRetries: number;
-  readonly retryDelayMs: number;
-  /** Failures within `breakerWindowMs` that open a circuit; 0 disables breakers. */
-  readonly breakerFailureThreshold: number;
-  readonly breakerWindowMs: number;
-  readonly breakerResetMs: number;
-}
+/** How patient to be with the upstreams, exactly as configured (`config.upstream`). */
+export type UpstreamSettings = Pick<
+  UpstreamConfig,
+  'timeoutsMs' | 'maxConnections' | 'maxBodyBytes' | 'readRetries' | 'retryDelayMs' | 'breaker'
+>;
 
-/** Where the upstreams are and how patient to be with them. */
-export interface UpstreamsOptions {
-  readonly urls: { readonly customers: string; readonly billing: string; readonly licenses: string };
-  /** Default per-call budget; `timeoutsMs` overrides it per upstream. */
-  readonly timeoutMs: number;
-  readonly timeoutsMs?: Partial<Record<UpstreamName, number>>;
-  readonly maxConnections: number;
-  readonly recorder?: CallRecorder;
-  /** Defaults: 16 MiB bodies, no retries, no breakers (what unit tests of batching want). */
-  readonly resilience?: Partial<ResilienceOptions>;
+/** Where the upstreams are, and what the pools report to. */
+export interface UpstreamsDependencies {
+  readonly urls: Readonly<Record<UpstreamName, string>>;
+  /** Call budgets, retry pauses and breakers run on this clock. */
+  readonly clock: Clock;
   /** Breaker transitions and upstream failures are logged here. */
   readonly log?: Logger;
+  /** Counts every call (tests and benchmarks prove batching with it). */
+  readonly recorder?: CallRecorder;
+  /** Injected by tests: the source of retry jitter. */
+  readonly random?: () => number;
 }
 
 /** Opens a connection pool per upstream and binds the typed clients to them. */
-export function createUpstreams(options: UpstreamsOptions): Upstreams {
-  const resilience = options.resilience ?? {};
-  const log = options.log;
+export function createUpstreams(settings: UpstreamSettings, deps: UpstreamsDependencies): Upstreams {
+  const { log } = deps;
   const http = (service: UpstreamName) =>
     new UpstreamHttp(
       {
         service,
-        baseUrl: options.urls[service],
-        timeoutMs: options.timeoutsMs?.[service] ?? options.timeoutMs,
-        maxConnections: options.maxConnections,
-        ...(resilience.maxBodyBytes === undefined ? {} : { maxBodyBytes: resilience.maxBodyBytes }),
-        readRetries: resilience.readRetries ?? 0,
-        retryDelayMs: resilience.retryDelayMs ?? 100,
+        baseUrl: deps.urls[service],
+        timeoutMs: settings.timeoutsMs[service],
+        maxConnections: settings.maxConnections,
+        maxBodyBytes: settings.maxBodyBytes,
+        readRetries: settings.readRetries,
+        retryDelayMs: settings.retryDelayMs,
+        clock: deps.clock,
+        ...(deps.random ? { random: deps.random } : {}),
         breaker: {
-          failureThreshold: resilience.breakerFailureThreshold ?? 0,
-          windowMs: resilience.breakerWindowMs ?? 10_000,
-          resetMs: resilience.breakerResetMs ?? 5_000,
+          ...settings.breaker,
           onStateChange: (state, previous) => {
             const fields = { service, state, previous };
             if (state === 'open') log?.warn('upstream.circuit_open', fields);
             else log?.info('upstream.circuit_changed', fields);
           },
         },
-        // Fail-fast refusals of an open circuit are the breaker working: debug, or they flood the log.
+        // Fail-fast refusals of an open circuit and abandoned calls are not upstream trouble:
+        // debug, or they flood the log.
         onFailure: (failure) =>
-          failure.reason === 'circuit_open' ? log?.debug('upstream.short_circuited', failure) : log?.warn('upstream.failed', failure),
+          failure.reason === 'circuit_open' || failure.reason === 'aborted'
+            ? log?.debug('upstream.short_circuited', failure)
+            : log?.warn('upstream.failed', failure),
       },
-      options.recorder,
+      deps.recorder,
     );
   const pools = { customers: http('customers'), billing: http('billing'), licenses: http('licenses') };
   const circuits = () =>

@@ -4,10 +4,10 @@ import { readerFor, UpstreamStatusError, type UpstreamHttp } from './http.js';
 
 /** Typed client of the license API (openapi/licenses.yaml). */
 export interface LicensesClient {
-  licensesByIds(ids: string[]): Promise<License[]>;
-  licensesByCustomers(customerIds: string[]): Promise<License[]>;
-  assignmentsByLicenses(licenseIds: string[]): Promise<Assignment[]>;
-  usageByCustomers(customerIds: string[]): Promise<Usage[]>;
+  licensesByIds(ids: string[], signal?: AbortSignal): Promise<License[]>;
+  licensesByCustomers(customerIds: string[], signal?: AbortSignal): Promise<License[]>;
+  assignmentsByLicenses(licenseIds: string[], signal?: AbortSignal): Promise<Assignment[]>;
+  usageByCustomers(customerIds: string[], signal?: AbortSignal): Promise<Usage[]>;
   /** Never retried: a write is not idempotent. Upstream conflicts become typed errors. */
   assignSeat(licenseId: string, userId: string): Promise<Assignment>;
   revokeSeat(licenseId: string, userId: string): Promise<void>;
@@ -17,10 +17,10 @@ export interface LicensesClient {
 export function createLicensesClient(http: UpstreamHttp): LicensesClient {
   const read = readerFor<LicensesPaths>(http);
   return {
-    licensesByIds: async (ids) => (await read('/licenses/batch-get', { ids })).items,
-    licensesByCustomers: async (customerIds) => (await read('/licenses/by-customer', { customerIds })).items,
-    assignmentsByLicenses: async (licenseIds) => (await read('/assignments/by-license', { licenseIds })).items,
-    usageByCustomers: async (customerIds) => (await read('/usage/by-customer', { customerIds })).items,
+    licensesByIds: async (ids, signal) => (await read('/licenses/batch-get', { ids }, signal)).items,
+    licensesByCustomers: async (customerIds, signal) => (await read('/licenses/by-customer', { customerIds }, signal)).items,
+    assignmentsByLicenses: async (licenseIds, signal) => (await read('/assignments/by-license', { licenseIds }, signal)).items,
+    usageByCustomers: async (customerIds, signal) => (await read('/usage/by-customer', { customerIds }, signal)).items,
     assignSeat: (licenseId, userId) =>
       write(http, () => http.request<Assignment>('POST', `/licenses/${encodeURIComponent(licenseId)}/assignments`, { userId })),
     revokeSeat: (licenseId, userId) =>

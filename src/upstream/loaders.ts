@@ -1,6 +1,9 @@
 import DataLoader from 'dataloader';
 import type { Upstreams } from './index.js';
+import { BadUserInputError, UpstreamUnavailableError } from '../errors.js';
 import { manyByKey, oneByKey } from './batch.js';
+import type { BillingClient } from './billing.js';
+import { UpstreamStatusError } from './http.js';
 import type { Assignment, BillingAccount, Customer, Invoice, InvoicePage, License, Usage, User } from './types.js';
 
 /** A page of a customer's invoices: the key of the invoice-page loader. */
@@ -29,36 +32,44 @@ export interface Loaders {
   readonly usageByCustomer: DataLoader<string, Usage | null>;
 }
 
+/** What the loaders of one request share. */
+export interface LoaderOptions {
+  /** Aborted when the GraphQL request is abandoned (deadline, budget): in-flight calls stop. */
+  readonly signal?: AbortSignal;
+}
+
 /** Creates a fresh set of loaders; call once per request, never share across requests. */
-export function createLoaders(upstreams: Upstreams): Loaders {
+export function createLoaders(upstreams: Upstreams, options: LoaderOptions = {}): Loaders {
   const { customers, billing, licenses } = upstreams;
+  const { signal } = options;
 
   const customer = new DataLoader<string, Customer | null>(async (ids) =>
-    oneByKey(ids, await customers.customersByIds([...ids]), (c) => c.id),
+    oneByKey(ids, await customers.customersByIds([...ids], signal), (c) => c.id),
   );
-  const user = new DataLoader<string, User | null>(async (ids) => oneByKey(ids, await customers.usersByIds([...ids]), (u) => u.id));
+  const user = new DataLoader<string, User | null>(async (ids) => oneByKey(ids, await customers.usersByIds([...ids], signal), (u) => u.id));
   const userBySubject = new DataLoader<string, User | null>(async (subjects) => {
-    const found = await customers.usersBySubjects([...subjects]);
+    const found = await customers.usersBySubjects([...subjects], signal);
     for (const record of found) user.prime(record.id, record);
     return oneByKey(subjects, found, (u) => u.subject);
   });
   const usersByCustomer = new DataLoader<string, User[]>(async (customerIds) => {
-    const found = await customers.usersByCustomers([...customerIds]);
+    const found = await customers.usersByCustomers([...customerIds], signal);
     for (const record of found) user.prime(record.id, record);
     return manyByKey(customerIds, found, (u) => u.customerId ?? '');
   });
 
   const billingAccountByCustomer = new DataLoader<string, BillingAccount | null>(async (customerIds) =>
-    oneByKey(customerIds, await billing.accountsByCustomers([...customerIds]), (a) => a.customerId),
+    oneByKey(customerIds, await billing.accountsByCustomers([...customerIds], signal), (a) => a.customerId),
   );
-  const invoice = new DataLoader<string, Invoice | null>(async (ids) => oneByKey(ids, await billing.invoicesByIds([...ids]), (i) => i.id));
+  const invoice = new DataLoader<string, Invoice | null>(async (ids) =>
+    oneByKey(ids, await billing.invoicesByIds([...ids], signal), (i) => i.id),
+  );
   const invoicePage = new DataLoader<InvoicePageKey, InvoicePage, string>(
     async (keys) => {
-      const pages = await billing.invoicePages(
-        keys.map((k) => ({ customerId: k.customerId, limit: k.limit, ...(k.after === null ? {} : { after: k.after }) })),
-      );
+      const pages = await invoicePages(billing, keys, signal);
       return keys.map((key, index) => {
         const page = pages[index];
+        if (page instanceof Error) return page;
         if (page === undefined || page.customerId !== key.customerId) {
           return new Error(`billing: invoice page ${index} missing or for another customer`);
         }
@@ -71,17 +82,19 @@ export function createLoaders(upstreams: Upstreams): Loaders {
     { cacheKeyFn: (key) => `${key.customerId}\u0000${key.limit}\u0000${key.after ?? ''}` },
   );
 
-  const license = new DataLoader<string, License | null>(async (ids) => oneByKey(ids, await licenses.licensesByIds([...ids]), (l) => l.id));
+  const license = new DataLoader<string, License | null>(async (ids) =>
+    oneByKey(ids, await licenses.licensesByIds([...ids], signal), (l) => l.id),
+  );
   const licensesByCustomer = new DataLoader<string, License[]>(async (customerIds) => {
-    const found = await licenses.licensesByCustomers([...customerIds]);
+    const found = await licenses.licensesByCustomers([...customerIds], signal);
     for (const record of found) license.prime(record.id, record);
     return manyByKey(customerIds, found, (l) => l.customerId);
   });
   const assignmentsByLicense = new DataLoader<string, Assignment[]>(async (licenseIds) =>
-    manyByKey(licenseIds, await licenses.assignmentsByLicenses([...licenseIds]), (a) => a.licenseId),
+    manyByKey(licenseIds, await licenses.assignmentsByLicenses([...licenseIds], signal), (a) => a.licenseId),
   );
   const usageByCustomer = new DataLoader<string, Usage | null>(async (customerIds) =>
-    oneByKey(customerIds, await licenses.usageByCustomers([...customerIds]), (u) => u.customerId),
+    oneByKey(customerIds, await licenses.usageByCustomers([...customerIds], signal), (u) => u.customerId),
   );
 
   return {
@@ -97,4 +110,62 @@ export function createLoaders(upstreams: Upstreams): Loaders {
     assignmentsByLicense,
     usageByCustomer,
   };
+}
+
+/** Longest cursor passed on: upstream cursors are short; anything longer is not one. */
+const MAX_CURSOR_LENGTH = 512;
+const CURSOR_SHAPE = /^[\x21-\x7e]+$/;
+
+/**
+ * One `/invoices/pages` batch for every page the request asked for. A cursor the billing API
+ * refuses fails its whole batch there; then each page is fetched on its own, so only the page
+ * with the bad cursor reads as BAD_USER_INPUT and every other page is intact. Cursors that
+ * cannot be one (too long, control characters) never reach the upstream.
+ */
+async function invoicePages(
+  billing: BillingClient,
+  keys: readonly InvoicePageKey[],
+  signal?: AbortSignal,
+): Promise<(InvoicePage | Error)[]> {
+  const results: (InvoicePage | Error | undefined)[] = keys.map((key) =>
+    key.after !== null && (key.after.length > MAX_CURSOR_LENGTH || !CURSOR_SHAPE.test(key.after)) ? badCursor() : undefined,
+  );
+  const asked = keys.flatMap((key, index) => (results[index] === undefined ? [{ key, index }] : []));
+  if (asked.length === 0) return results as (InvoicePage | Error)[];
+  const request = (key: InvoicePageKey) => ({
+    customerId: key.customerId,
+    limit: key.limit,
+    ...(key.after === null ? {} : { after: key.after }),
+  });
+  try {
+    const pages = await billing.invoicePages(
+      asked.map(({ key }) => request(key)),
+      signal,
+    );
+    asked.forEach(({ index }, position) => {
+      results[index] = pages[position] ?? new Error(`billing: invoice page ${position} missing`);
+    });
+  } catch (error) {
+    if (!isInvalidCursor(error)) throw error;
+    await Promise.all(
+      asked.map(async ({ key, index }) => {
+        try {
+          const [page] = await billing.invoicePages([request(key)], signal);
+          results[index] = page ?? new Error('billing: invoice page missing');
+        } catch (single) {
+          results[index] = isInvalidCursor(single) ? badCursor() : single instanceof Error ? single : new Error(String(single));
+        }
+      }),
+    );
+  }
+  return results as (InvoicePage | Error)[];
+}
+
+function badCursor(): BadUserInputError {
+  return new BadUserInputError('after is not a cursor returned by this API (pageInfo.endCursor).');
+}
+
+function isInvalidCursor(error: unknown): boolean {
+  const cause = error instanceof UpstreamUnavailableError ? error.originalError : error;
+  return cause instanceof UpstreamStatusError && cause.status === 400 && cause.upstreamCode === 'INVALID_CURSOR';
 }

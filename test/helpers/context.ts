@@ -1,4 +1,5 @@
 import type { Principal } from '../../src/auth/principal.js';
+import { type Clock, systemClock } from '../../src/clock.js';
 import { createRequestContext, type RequestContext } from '../../src/context.js';
 import { PERSONAS, type PersonaName } from '../../src/demo/personas.js';
 import { createLogger } from '../../src/log.js';
@@ -18,6 +19,6 @@ export function personaPrincipal(persona: PersonaName): Principal {
 }
 
 /** A request context built the way the server builds one, for in-process execution. */
-export function contextFor(persona: PersonaName, upstreams: Upstreams, now: () => number = Date.now): RequestContext {
-  return createRequestContext(personaPrincipal(persona), { upstreams, log: createLogger('silent'), maxPageSize: 500, now });
+export function contextFor(persona: PersonaName, upstreams: Upstreams, clock: Clock = systemClock): RequestContext {
+  return createRequestContext(personaPrincipal(persona), { upstreams, log: createLogger('silent'), maxPageSize: 500, clock });
 }

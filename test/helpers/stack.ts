@@ -1,30 +1,29 @@
-import {
-  createTokenVerifier,
-  verifierOptionsFrom,
-  type KeyStatus,
-  type TokenVerifier,
-  type VerifierOptions,
-} from '../../src/auth/verifier.js';
+import { type RunningApp, type StartOptions, startApp } from '../../src/app.js';
+import type { KeyStatus, TokenVerifier } from '../../src/auth/verifier.js';
+import { type Clock, systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createDevIssuer, type DevIssuer, type SignOptions } from '../../src/demo/dev-issuer.js';
 import type { PersonaName } from '../../src/demo/personas.js';
-import { startDemoServices, type DemoServices } from '../../src/demo/services.js';
+import { type DemoServices, startDemoServices } from '../../src/demo/services.js';
 import type { DemoWorld } from '../../src/demo/world.js';
-import type { QueryLimits } from '../../src/limits.js';
 import { createLogger } from '../../src/log.js';
-import { createBff, type Bff } from '../../src/server.js';
-import { createUpstreams, type ResilienceOptions, type Upstreams } from '../../src/upstream/index.js';
+import type { Bff } from '../../src/server.js';
+import type { Upstreams } from '../../src/upstream/index.js';
 
 /**
- * A complete BFF for tests: a fresh development issuer (its own key, JWKS over HTTP), the
- * demo upstreams on port 0, and the real server on port 0. Tokens are really signed.
+ * A complete BFF for tests, started exactly as `npm start` starts it (`startApp` on a
+ * configuration parsed from environment variables), pointed at a fresh development issuer
+ * (its own key, JWKS over HTTP) and the demo upstreams on port 0, as an operator would point
+ * it at real ones. Tokens are really signed; requests go over real HTTP.
  */
 export interface TestStack {
   readonly url: string;
+  readonly app: RunningApp;
   readonly bff: Bff;
   readonly issuer: DevIssuer;
   readonly demo: DemoServices;
   readonly world: DemoWorld;
+  readonly clock: Clock;
   /** Structured log lines the server wrote (parsed JSON). */
   readonly logs: Record<string, unknown>[];
   /** Raw log text, to assert that secrets never appear. */
@@ -58,34 +57,40 @@ export interface GqlResult<T> {
 }
 
 export interface StackOptions {
+  /** Configuration as environment variables, applied over the stack's defaults (see below). */
+  env?: Record<string, string>;
+  /** Demo world size (`DEMO_SCALE` of the demo upstreams) or a world to serve. */
   scale?: number;
-  latencyMs?: number;
   world?: DemoWorld;
-  maxPageSize?: number;
-  production?: boolean;
-  now?: () => number;
-  tokenCacheSize?: number;
-  /** Overrides of the verifier's options (e.g. another JWKS URL, `requireAtJwt`). */
-  verifier?: Partial<VerifierOptions>;
-  /** Fetch the issuer's keys before listening (default true), as the app does. */
-  prefetchKeys?: boolean;
-  /** Per-call upstream budget (default 5000 ms). */
-  upstreamTimeoutMs?: number;
-  /** Retries, breakers and body limits of the upstreams (default: none, 16 MiB). */
-  resilience?: Partial<ResilienceOptions>;
-  /** Replaces some upstream base URLs (e.g. a fake billing service). */
-  upstreamUrls?: Partial<DemoServices['urls']>;
+  /** Latency the demo upstreams add to every call. */
+  latencyMs?: number;
+  /** The clock the BFF runs on (a `ManualClock` to move time by hand). */
+  clock?: Clock;
+  /** Serve the issuer's keys from another URL (a test key server). */
+  jwksUrl?: string;
   /** Wraps the upstream clients the server uses (e.g. to inject foreign records). */
-  wrapUpstreams?: (upstreams: Upstreams) => Upstreams;
-  queryLimits?: QueryLimits;
-  bodyLimitBytes?: number;
-  corsOrigins?: string[];
+  wrapUpstreams?: StartOptions['wrapUpstreams'];
+  /** Source of retry jitter. */
+  random?: () => number;
 }
+
+// Tests see each fault in isolation unless they ask for retries or breakers.
+const STACK_DEFAULTS: Record<string, string> = {
+  LOG_LEVEL: 'debug',
+  HOST: '127.0.0.1',
+  PORT: '0',
+  UPSTREAM_READ_RETRIES: '0',
+  UPSTREAM_BREAKER_FAILURE_THRESHOLD: '0',
+  UPSTREAM_MAX_CONNECTIONS: '16',
+  AUTH_TOKEN_CACHE_SIZE: '1000',
+  AUTH_JWKS_TIMEOUT_MS: '2000',
+  CORS_ORIGINS: 'https://portal.example.com',
+};
 
 /** Starts everything on ephemeral ports; call `stop()` in afterAll. */
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
   const issuer = await createDevIssuer({ keyFile: null });
-  const jwksUrl = await issuer.listen(0);
+  const issuerJwks = await issuer.listen(0);
   const demo = await startDemoServices({
     ...(options.world ? { world: options.world } : { scale: options.scale ?? 1 }),
     latencyMs: options.latencyMs ?? 0,
@@ -96,49 +101,42 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     raw += line;
     logs.push(JSON.parse(line) as Record<string, unknown>);
   });
-  const realUpstreams = createUpstreams({
-    urls: { ...demo.urls, ...options.upstreamUrls },
-    timeoutMs: options.upstreamTimeoutMs ?? 5000,
-    maxConnections: 16,
-    ...(options.resilience ? { resilience: options.resilience } : {}),
-    log,
+  const config = loadConfig({
+    ...STACK_DEFAULTS,
+    AUTH_ISSUER: issuer.issuer,
+    AUTH_AUDIENCE: issuer.audience,
+    AUTH_JWKS_URL: options.jwksUrl ?? issuerJwks,
+    CUSTOMERS_API_URL: demo.urls.customers,
+    BILLING_API_URL: demo.urls.billing,
+    LICENSES_API_URL: demo.urls.licenses,
+    ...options.env,
   });
-  const upstreams = options.wrapUpstreams ? options.wrapUpstreams(realUpstreams) : realUpstreams;
-  const verifier = createTokenVerifier({
-    // The product's defaults, as an empty environment configures them.
-    ...verifierOptionsFrom(loadConfig({}).auth, { issuer: issuer.issuer, audience: issuer.audience, jwksUrl }),
-    cacheSize: options.tokenCacheSize ?? 1000,
-    jwksTimeoutMs: 2000,
-    log,
-    ...options.verifier,
-  });
-  if (options.prefetchKeys ?? true) await verifier.prefetch();
-  const bff = createBff({
-    config: {
-      production: options.production ?? false,
-      graphqlPath: '/graphql',
-      corsOrigins: options.corsOrigins ?? ['https://portal.example.com'],
-      maxPageSize: options.maxPageSize ?? 100,
-      bodyLimitBytes: options.bodyLimitBytes ?? 100 * 1024,
-      ...(options.queryLimits ? { queryLimits: options.queryLimits } : {}),
-    },
-    readiness: () => verifier.ready() && (upstreams.available?.() ?? true),
-    verifier,
-    upstreams,
-    log,
-    sandboxToken: await issuer.signPersona('alice', { ttlSeconds: 3600 }),
-    ...(options.now ? { now: options.now } : {}),
-  });
-  const url = await bff.listen(0);
+  const clock = options.clock ?? systemClock;
+  let app: RunningApp;
+  try {
+    app = await startApp(config, {
+      log,
+      clock,
+      ...(options.wrapUpstreams ? { wrapUpstreams: options.wrapUpstreams } : {}),
+      ...(options.random ? { random: options.random } : {}),
+    });
+  } catch (error) {
+    await demo.close();
+    await issuer.close();
+    throw error;
+  }
+  const url = app.url;
 
-  const stack: TestStack = {
+  return {
     url,
-    bff,
+    app,
+    bff: app.bff,
     issuer,
     demo,
     world: demo.world,
-    verifier,
-    upstreams,
+    clock,
+    verifier: app.verifier,
+    upstreams: app.upstreams,
     logs,
     rawLogs: () => raw,
     token: (persona, signOptions) => issuer.signPersona(persona, signOptions),
@@ -159,13 +157,34 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       return { status: response.status, headers: response.headers, data: parsed.data, errors: parsed.errors, text };
     },
     async stop() {
-      await bff.stop();
-      await realUpstreams.close();
+      await app.stop();
       await demo.close();
       await issuer.close();
     },
   };
-  return stack;
+}
+
+/**
+ * Moves a manual clock forward in steps until `pending` settles, yielding to I/O between
+ * steps: a timer can only fire once the code that schedules it has run, and nothing fires
+ * because the machine is slow. Resolves to what `pending` resolved to.
+ */
+export async function advanceUntilSettled<T>(
+  clock: { advance(ms: number): void },
+  pending: Promise<T>,
+  stepMs = 50,
+  maxSteps = 10_000,
+): Promise<T> {
+  let settled = false;
+  const watched = pending.finally(() => {
+    settled = true;
+  });
+  for (let step = 0; !settled && step < maxSteps; step++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    if (!settled) clock.advance(stepMs);
+  }
+  return watched;
 }
 
 /** The error at a response path such as `customer.billingAccount`, if any. */

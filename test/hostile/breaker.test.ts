@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { systemClock } from '../../src/clock.js';
 import { UpstreamUnavailableError } from '../../src/errors.js';
 import { CircuitBreaker, type BreakerState } from '../../src/upstream/breaker.js';
 import { retryDelay, UpstreamHttp, UpstreamStatusError } from '../../src/upstream/http.js';
@@ -131,8 +132,10 @@ describe('UpstreamHttp against a scripted upstream', () => {
       baseUrl,
       timeoutMs: 500,
       maxConnections: 2,
+      maxBodyBytes: 1024 * 1024,
       readRetries: 1,
-      retryDelayMs: 1,
+      retryDelayMs: 0,
+      clock: systemClock,
       breaker: { failureThreshold: 2, windowMs: 10_000, resetMs: 60_000 },
     });
 

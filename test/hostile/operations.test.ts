@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startApp } from '../../src/app.js';
+import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createDevIssuer, DEV_KEY_FILE } from '../../src/demo/dev-issuer.js';
 import { createLogger } from '../../src/log.js';
@@ -42,17 +43,19 @@ test('healthz is liveness only; readyz reflects keys and upstreams', async () =>
 });
 
 test('in-process shutdown: readiness turns false first, in-flight requests finish, then the port closes', async () => {
+  const clock = new ManualClock(Date.now());
   const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DEMO_LATENCY_MS: '150', SHUTDOWN_DELAY_MS: '500' });
-  const app = await startApp(config, { log: createLogger('silent'), devKeyFile: null });
+  const app = await startApp(config, { log: createLogger('silent'), devKeyFile: null, clock });
   const token = await app.devIssuer!.signPersona('alice');
   const readyz = new URL('/readyz', app.url);
   expect((await fetch(readyz)).status).toBe(200);
 
   const inFlight = Array.from({ length: 6 }, () => slowRequest(app.url, token));
-  await sleep(50);
+  // Every request is at the (150 ms) upstreams before shutdown begins.
+  while (app.demo!.totalRequests() < 6) await sleep(5);
   const stopping = app.stop();
-  await sleep(50);
-  // Draining: not ready, but still serving (a request started now also completes).
+  // Draining: not ready, but still serving (a request started now also completes), and the
+  // listener stays open for the whole delay (500 ms on the app's clock, which has not moved).
   expect((await fetch(readyz)).status).toBe(503);
   const late = slowRequest(app.url, token);
   const results = await Promise.all([...inFlight, late]);
@@ -60,6 +63,8 @@ test('in-process shutdown: readiness turns false first, in-flight requests finis
     expect(result.status).toBe(200);
     expect(JSON.parse(result.text).data.viewer.customer.name).toBe('Acme Corp');
   }
+  expect((await fetch(readyz)).status).toBe(503);
+  clock.advance(500);
   await stopping;
   await expect(fetch(readyz)).rejects.toThrow();
 });

@@ -7,16 +7,19 @@
 import { connect } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { customerBySlug } from '../../src/demo/world.js';
-import { DEFAULT_QUERY_LIMITS, LIMIT_MESSAGES, queryProtection } from '../../src/limits.js';
+import { loadConfig } from '../../src/config.js';
+import { LIMIT_MESSAGES, queryProtection } from '../../src/limits.js';
 import { startStack, type GqlResult, type TestStack } from '../helpers/stack.js';
 import { expectKnownCodes, expectNoLeak } from './leaks.js';
+
+const DEFAULT_QUERY_LIMITS = loadConfig({}).queryLimits;
 
 let stack: TestStack;
 let token: string;
 let acmeId: string;
 
 beforeAll(async () => {
-  stack = await startStack({ production: true, maxPageSize: 5 });
+  stack = await startStack({ env: { NODE_ENV: 'production', MAX_PAGE_SIZE: '5' } });
   token = await stack.token('alice');
   acmeId = customerBySlug(stack.world, 'acme').id;
 });

@@ -21,7 +21,7 @@ beforeAll(async () => {
   attackerKey = await createTestKey('attacker-key');
   jwks = await startJwksServer([key.publicJwk]);
   attacker = await startJwksServer([attackerKey.publicJwk]);
-  stack = await startStack({ verifier: { jwksUrl: jwks.url, requireAtJwt: true, clockToleranceSeconds: 5 } });
+  stack = await startStack({ jwksUrl: jwks.url, env: { AUTH_REQUIRE_AT_JWT: 'true', AUTH_CLOCK_TOLERANCE_SECONDS: '5' } });
 });
 afterAll(async () => {
   await stack.stop();

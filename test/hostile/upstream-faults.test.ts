@@ -4,27 +4,41 @@
  * upstreams' data stays intact; reads are retried once, writes never; a dead upstream trips
  * its breaker and fails fast, then recovers; and a failed authorization lookup denies.
  */
+import { ManualClock } from '../../src/clock.js';
 import { customerBySlug } from '../../src/demo/world.js';
 import { UpstreamUnavailableError } from '../../src/errors.js';
-import { createUpstreams } from '../../src/upstream/index.js';
 import { startJwksServer, type JwksServer } from '../helpers/jwks-server.js';
-import { errorAt, startStack, type TestStack } from '../helpers/stack.js';
+import { advanceUntilSettled, errorAt, type GqlResult, startStack, type TestStack } from '../helpers/stack.js';
+import { upstreamsFor } from '../helpers/upstreams.js';
 import { expectKnownCodes, expectNoLeak } from './leaks.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const TIMEOUT_MS = 300;
 
 /** Customers + billing + licenses in one query; billing and licenses are nullable leaves. */
 const SPREAD = `query($id: ID!) { customer(id: $id) { name billingAccount { id } licenses { id } } }`;
 
+/** Sends a request and moves the stack's manual clock until it is answered (timeouts fire on it). */
+function askWith(stack: TestStack) {
+  return (query: string, options: Parameters<TestStack['gql']>[1]): Promise<GqlResult<Record<string, any>>> =>
+    advanceUntilSettled(stack.clock as ManualClock, stack.gql(query, options));
+}
+
 describe('faults with breakers off (each fault seen in isolation)', () => {
   let stack: TestStack;
   let acmeId: string;
+  let ask: ReturnType<typeof askWith>;
   beforeAll(async () => {
     stack = await startStack({
-      upstreamTimeoutMs: TIMEOUT_MS,
-      resilience: { readRetries: 1, retryDelayMs: 20, breakerFailureThreshold: 0, maxBodyBytes: 256 * 1024 },
+      clock: new ManualClock(Date.now()),
+      env: {
+        UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+        UPSTREAM_READ_RETRIES: '1',
+        UPSTREAM_RETRY_DELAY_MS: '20',
+        UPSTREAM_BREAKER_FAILURE_THRESHOLD: '0',
+        UPSTREAM_MAX_BODY_BYTES: String(256 * 1024),
+      },
     });
+    ask = askWith(stack);
     acmeId = customerBySlug(stack.world, 'acme').id;
   });
   afterAll(() => stack.stop());
@@ -37,9 +51,9 @@ describe('faults with breakers off (each fault seen in isolation)', () => {
 
   /** Billing failed: its field is null with a typed error, customers and licenses intact. */
   async function expectBillingPartial(): Promise<number> {
-    const started = Date.now();
-    const result = await stack.gql(SPREAD, { persona: 'alice', variables: { id: acmeId } });
-    const elapsed = Date.now() - started;
+    const started = stack.clock.now();
+    const result = await ask(SPREAD, { persona: 'alice', variables: { id: acmeId } });
+    const elapsed = stack.clock.now() - started;
     expect(result.status).toBe(200);
     expect(result.data?.customer.name).toBe('Acme Corp');
     expect(result.data?.customer.licenses.length).toBeGreaterThan(0);
@@ -54,6 +68,7 @@ describe('faults with breakers off (each fault seen in isolation)', () => {
 
   test('latency within the budget is tolerated', async () => {
     stack.demo.billing.faults.latencyMs = 100;
+    // The budget runs on the stack's clock, which does not move here: only real latency passes.
     const result = await stack.gql(SPREAD, { persona: 'alice', variables: { id: acmeId } });
     expect(result.errors).toBeUndefined();
     expect(result.data?.customer.billingAccount).not.toBeNull();
@@ -61,11 +76,12 @@ describe('faults with breakers off (each fault seen in isolation)', () => {
 
   test('a hanging upstream times out per call (one retry), and the rest of the answer is intact', async () => {
     stack.demo.billing.faults.set({ kind: 'hang' });
+    stack.demo.billing.stats.reset();
     const elapsed = await expectBillingPartial();
-    // Two attempts of 300 ms plus a short jittered pause. The upper bound is loose on purpose
-    // (machines here are noisy): it only separates "timed out per call" from "hung".
+    // Two attempts, each given up once its 300 ms had passed on the stack's clock (which only
+    // moves when the test moves it), and an answer rather than a hang.
+    expect(stack.demo.billing.stats.byOperation['POST /accounts/by-customer']).toBe(2);
     expect(elapsed).toBeGreaterThanOrEqual(2 * TIMEOUT_MS);
-    expect(elapsed).toBeLessThan(10_000);
   });
 
   test('latency beyond the budget counts as a timeout', async () => {
@@ -101,13 +117,24 @@ describe('faults with breakers off (each fault seen in isolation)', () => {
   });
 
   test('timeouts are per upstream: a per-service override applies to that service only', async () => {
-    const upstreams = createUpstreams({ urls: stack.demo.urls, timeoutMs: 2000, timeoutsMs: { billing: 100 }, maxConnections: 2 });
+    const clock = new ManualClock(Date.now());
+    const upstreams = upstreamsFor(stack.demo.urls, { UPSTREAM_TIMEOUT_MS: '2000', BILLING_API_TIMEOUT_MS: '100' }, { clock });
     try {
       stack.demo.billing.faults.latencyMs = 250;
       stack.demo.customers.faults.latencyMs = 250;
+      stack.demo.billing.stats.reset();
+      stack.demo.customers.stats.reset();
       const acme = customerBySlug(stack.world, 'acme');
-      await expect(upstreams.billing.accountsByCustomers([acme.id])).rejects.toBeInstanceOf(UpstreamUnavailableError);
-      expect(await upstreams.customers.customersByIds([acme.id])).toHaveLength(1);
+      const billing = upstreams.billing.accountsByCustomers([acme.id]).then(
+        () => 'answered',
+        (error: unknown) => (error instanceof UpstreamUnavailableError ? 'timed out' : String(error)),
+      );
+      const customers = upstreams.customers.customersByIds([acme.id]);
+      // Both calls are at their upstreams, answers 250 ms (of real time) away; 150 ms pass on the clock.
+      while (stack.demo.billing.stats.total + stack.demo.customers.stats.total < 2) await new Promise((resolve) => setTimeout(resolve, 2));
+      clock.advance(150);
+      expect(await billing).toBe('timed out');
+      expect(await customers).toHaveLength(1);
     } finally {
       await upstreams.close();
     }
@@ -116,7 +143,7 @@ describe('faults with breakers off (each fault seen in isolation)', () => {
   test('a transient failure of a read is retried once, invisibly to the client', async () => {
     stack.demo.billing.stats.reset();
     stack.demo.billing.faults.set({ kind: 'status', status: 503, times: 1 });
-    const result = await stack.gql(SPREAD, { persona: 'alice', variables: { id: acmeId } });
+    const result = await ask(SPREAD, { persona: 'alice', variables: { id: acmeId } });
     expect(result.errors).toBeUndefined();
     expect(result.data?.customer.billingAccount).not.toBeNull();
     expect(stack.demo.billing.stats.byOperation['POST /accounts/by-customer']).toBe(2);
@@ -144,7 +171,7 @@ describe('faults with breakers off (each fault seen in isolation)', () => {
     for (const fault of [{ kind: 'status', status: 503 }, { kind: 'hang' }, { kind: 'status', status: 500 }] as const) {
       stack.demo.licenses.stats.reset();
       stack.demo.licenses.faults.set({ ...fault, match: `${analytics.id}/assignments` });
-      const result = await stack.gql(mutation, { persona: 'alice', variables: { l: analytics.id, u: heidi.id } });
+      const result = await ask(mutation, { persona: 'alice', variables: { l: analytics.id, u: heidi.id } });
       expect(result.errors?.map((e) => e.extensions?.code)).toEqual(['UPSTREAM_UNAVAILABLE']);
       expectNoLeak(result);
       expect(stack.demo.licenses.stats.byOperation['POST /licenses/{licenseId}/assignments']).toBe(1);
@@ -154,7 +181,7 @@ describe('faults with breakers off (each fault seen in isolation)', () => {
 
   test('licenses upstream down: the entitlement lookup fails closed, Customer.usage is not shown', async () => {
     stack.demo.licenses.faults.set({ kind: 'status', status: 503 });
-    const result = await stack.gql(`query($id: ID!) { customer(id: $id) { name usage { period apiCalls } } viewer { subject } }`, {
+    const result = await ask(`query($id: ID!) { customer(id: $id) { name usage { period apiCalls } } viewer { subject } }`, {
       persona: 'alice',
       variables: { id: acmeId },
     });
@@ -176,17 +203,17 @@ describe('faults with breakers off (each fault seen in isolation)', () => {
     stack.demo.customers.faults.set({ kind: 'status', status: 503 });
     const query = `query($own: ID!, $foreign: ID!, $lic: ID!) { own: invoice(id: $own) { number } foreign: invoice(id: $foreign) { number } license(id: $lic) { seats } viewer { subject } }`;
     const variables = { own: own.id, foreign: foreign.id, lic: license.id };
-    const alice = await stack.gql(query, { persona: 'alice', variables });
+    const alice = await ask(query, { persona: 'alice', variables });
     expect(alice.status).toBe(200);
     expect(alice.data).toEqual({ own: null, foreign: null, license: null, viewer: { subject: 'auth0|alice' } });
     expectKnownCodes(alice);
     expectNoLeak(alice);
     // Support staff need no ownership lookup: the same upstream outage does not hide data from them.
-    const dave = await stack.gql(query, { persona: 'dave', variables });
+    const dave = await ask(query, { persona: 'dave', variables });
     expect(dave.data?.foreign).toEqual({ number: foreign.number });
     // And the customers service is what was missing: with it back, alice sees her invoice.
     stack.demo.customers.faults.set(null);
-    expect((await stack.gql(query, { persona: 'alice', variables })).data?.own).toEqual({ number: own.number });
+    expect((await ask(query, { persona: 'alice', variables })).data?.own).toEqual({ number: own.number });
   });
 });
 
@@ -194,11 +221,22 @@ describe('circuit breakers', () => {
   let stack: TestStack;
   let acmeId: string;
   const RESET_MS = 200;
+  let clock: ManualClock;
+  let ask: ReturnType<typeof askWith>;
   beforeAll(async () => {
+    clock = new ManualClock(Date.now());
     stack = await startStack({
-      upstreamTimeoutMs: TIMEOUT_MS,
-      resilience: { readRetries: 1, retryDelayMs: 10, breakerFailureThreshold: 3, breakerWindowMs: 5000, breakerResetMs: RESET_MS },
+      clock,
+      env: {
+        UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+        UPSTREAM_READ_RETRIES: '1',
+        UPSTREAM_RETRY_DELAY_MS: '10',
+        UPSTREAM_BREAKER_FAILURE_THRESHOLD: '3',
+        UPSTREAM_BREAKER_WINDOW_MS: '5000',
+        UPSTREAM_BREAKER_RESET_MS: String(RESET_MS),
+      },
     });
+    ask = askWith(stack);
     acmeId = customerBySlug(stack.world, 'acme').id;
   });
   afterAll(() => stack.stop());
@@ -208,10 +246,11 @@ describe('circuit breakers', () => {
   test('a dead upstream trips its breaker: calls then fail fast without reaching it', async () => {
     stack.demo.billing.faults.set({ kind: 'hang' });
     stack.demo.billing.stats.reset();
-    for (let i = 0; i < 2; i++) await stack.gql(SPREAD, { persona: 'alice', variables: { id: acmeId } });
+    for (let i = 0; i < 2; i++) await ask(SPREAD, { persona: 'alice', variables: { id: acmeId } });
     expect(stack.upstreams.circuits?.().billing).toBe('open');
     const reached = stack.demo.billing.stats.total;
     expect(reached).toBe(3);
+    // Failing fast needs no time to pass: the clock stays where it is (the circuit stays open).
     for (let i = 0; i < 5; i++) {
       const result = await stack.gql(SPREAD, { persona: 'alice', variables: { id: acmeId } });
       expect(errorAt(result, 'customer.billingAccount')?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
@@ -225,18 +264,18 @@ describe('circuit breakers', () => {
   });
 
   test('a failed probe re-opens the circuit after exactly one call', async () => {
-    await sleep(RESET_MS + 50);
+    clock.advance(RESET_MS + 50);
     stack.demo.billing.faults.set({ kind: 'status', status: 503 });
     const before = stack.demo.billing.stats.total;
-    await stack.gql(SPREAD, { persona: 'alice', variables: { id: acmeId } });
+    await ask(SPREAD, { persona: 'alice', variables: { id: acmeId } });
     expect(stack.demo.billing.stats.total).toBe(before + 1);
     expect(stack.upstreams.circuits?.().billing).toBe('open');
   });
 
   test('the upstream recovers: after the reset time one probe closes the circuit', async () => {
     stack.demo.billing.faults.set(null);
-    await sleep(RESET_MS + 50);
-    const result = await stack.gql(SPREAD, { persona: 'alice', variables: { id: acmeId } });
+    clock.advance(RESET_MS + 50);
+    const result = await ask(SPREAD, { persona: 'alice', variables: { id: acmeId } });
     expect(result.errors).toBeUndefined();
     expect(result.data?.customer.billingAccount).not.toBeNull();
     expect(stack.upstreams.circuits?.().billing).toBe('closed');
@@ -254,7 +293,7 @@ describe('circuit breakers', () => {
     };
     // dave needs no ownership lookups, so each field reaches exactly its own upstream.
     for (let i = 0; i < 3 && Object.values(stack.upstreams.circuits!()).some((s) => s !== 'open'); i++) {
-      const result = await stack.gql(query, { persona: 'dave', variables });
+      const result = await ask(query, { persona: 'dave', variables });
       expect(result.status).toBe(200);
       expectKnownCodes(result);
     }
@@ -263,9 +302,9 @@ describe('circuit breakers', () => {
     // Liveness is unaffected: restarting would not help.
     expect((await fetch(new URL('/healthz', stack.url))).status).toBe(200);
     for (const service of [stack.demo.customers, stack.demo.billing, stack.demo.licenses]) service.faults.set(null);
-    await sleep(RESET_MS + 50);
+    clock.advance(RESET_MS + 50);
     expect(await readyz()).toBe(200);
-    const result = await stack.gql(query, { persona: 'dave', variables });
+    const result = await ask(query, { persona: 'dave', variables });
     expect(result.errors).toBeUndefined();
     expect(stack.upstreams.circuits!()).toEqual({ customers: 'closed', billing: 'closed', licenses: 'closed' });
   });

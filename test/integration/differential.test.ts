@@ -10,7 +10,8 @@ import { customerBySlug, personaUser } from '../../src/demo/world.js';
 import { policy } from '../../src/authz/policy.js';
 import { createLogger } from '../../src/log.js';
 import { createSchema } from '../../src/schema.js';
-import { createUpstreams, type Upstreams } from '../../src/upstream/index.js';
+import type { Upstreams } from '../../src/upstream/index.js';
+import { upstreamsFor } from '../helpers/upstreams.js';
 
 /**
  * Differential test: every persona x every operation through the shipped lean path (V2,
@@ -85,7 +86,7 @@ beforeAll(async () => {
   issuer = await createDevIssuer({ keyFile: null });
   const jwksUrl = await issuer.listen(0);
   demo = await startDemoServices({ scale: 1 });
-  upstreams = createUpstreams({ urls: demo.urls, timeoutMs: 5000, maxConnections: 16 });
+  upstreams = upstreamsFor(demo.urls);
   const deps = { verifier: benchVerifier(jwksUrl), upstreams, log: createLogger('silent'), maxPageSize: 100 };
   lean = createVariant('V2', deps);
   stock = createVariant('V3', deps);

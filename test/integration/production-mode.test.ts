@@ -3,7 +3,7 @@ import { startStack, type TestStack } from '../helpers/stack.js';
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startStack({ production: true });
+  stack = await startStack({ env: { NODE_ENV: 'production' } });
 });
 afterAll(() => stack.stop());
 

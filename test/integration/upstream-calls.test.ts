@@ -5,15 +5,16 @@
 import { execute, parse } from 'graphql';
 import { startDemoServices, type DemoServices } from '../../src/demo/services.js';
 import { createAuthorizedSchema, createSchema } from '../../src/schema.js';
-import { createUpstreams, type Upstreams } from '../../src/upstream/index.js';
+import type { Upstreams } from '../../src/upstream/index.js';
 import { contextFor } from '../helpers/context.js';
+import { upstreamsFor } from '../helpers/upstreams.js';
 import { worldFacts } from '../helpers/world.js';
 
 let demo: DemoServices;
 let upstreams: Upstreams;
 beforeAll(async () => {
   demo = await startDemoServices({ scale: 10 });
-  upstreams = createUpstreams({ urls: demo.urls, timeoutMs: 5000, maxConnections: 8 });
+  upstreams = upstreamsFor(demo.urls);
 });
 afterAll(async () => {
   await upstreams.close();

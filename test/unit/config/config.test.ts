@@ -69,7 +69,7 @@ test('a complete production configuration', () => {
   });
   expect(config.host).toBe('0.0.0.0');
   expect(config.auth).toMatchObject({ mode: 'remote', issuer: 'https://tenant.eu.auth0.com/' });
-  expect(config.upstream).toMatchObject({ mode: 'remote', customers: 'https://customers.internal' });
+  expect(config.upstream).toMatchObject({ mode: 'remote', urls: { customers: 'https://customers.internal' } });
 });
 
 test('a malformed environment variable stops the process with a message naming it', () => {
