@@ -33,6 +33,14 @@ export const ErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
   /** Operation name does not match an operation in the document (set by Apollo Server). */
   OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+  /** An automatic-persisted-query request (hash only) that this server cannot answer (set by Apollo Server). */
+  PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_NOT_SUPPORTED',
+  /** The request ran past its deadline; its upstream calls were abandoned. Retrying later may succeed. */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  /** The response grew past the per-request budget of objects; ask for less (smaller pages, fewer aliases). */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
+  /** Too many requests from this caller (or its customer) at once or per second; see `Retry-After`. HTTP 429. */
+  RATE_LIMITED: 'RATE_LIMITED',
   /** A bug on our side. The message is generic; details are only in the server log. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -129,5 +137,36 @@ export class UpstreamUnavailableError extends BffError {
     options: GraphQLErrorOptions = {},
   ) {
     super(`The ${service} service is unavailable.`, ErrorCode.UPSTREAM_UNAVAILABLE, { service }, options);
+  }
+}
+
+/** The request ran past its deadline. */
+export class RequestTimeoutError extends BffError {
+  constructor(readonly timeoutMs: number) {
+    super('The request took too long and was stopped. Try again, or ask for less.', ErrorCode.REQUEST_TIMEOUT);
+  }
+}
+
+/** The response outgrew the per-request budget of objects. */
+export class ResponseTooLargeError extends BffError {
+  constructor(readonly limit: number) {
+    super('The response grew too large and was stopped. Ask for less: smaller pages, fewer aliases or nested lists.', ErrorCode.RESPONSE_TOO_LARGE);
+  }
+}
+
+/** Over a per-caller or per-customer bound: HTTP 429 with `Retry-After` (whole seconds, at least 1). */
+export class RateLimitedError extends BffError {
+  constructor(
+    readonly scope: 'caller' | 'customer',
+    retryAfterMs: number,
+  ) {
+    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    super(
+      scope === 'caller'
+        ? 'Too many requests from this caller. Retry after the time in the Retry-After header.'
+        : "Too many requests for this caller's customer. Retry after the time in the Retry-After header.",
+      ErrorCode.RATE_LIMITED,
+      { http: { status: 429, headers: new Map([['retry-after', String(seconds)]]) } },
+    );
   }
 }

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql';
+import { type ASTVisitor, GraphQLError, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql';
 import type { QueryLimits } from './config.js';
 
 /**
@@ -55,7 +55,7 @@ export function queryProtection(limits: QueryLimits, options: { readonly product
   return {
     // armor's only plugins (suggestions, tokens) are disabled above: its rules are all we use.
     plugins: [errorHygiene({ stripSuggestions: options.production })],
-    validationRules: armor.validationRules,
+    validationRules: [noSubscriptions, ...armor.validationRules],
     parseOptions: { maxTokens: limits.maxTokens },
   };
 }
@@ -79,6 +79,21 @@ function errorHygiene(options: { readonly stripSuggestions: boolean }): ApolloSe
           }
         },
       };
+    },
+  };
+}
+
+/** The message of a subscription operation (this API serves queries and mutations over HTTP). */
+export const NO_SUBSCRIPTIONS = 'This API has no subscriptions: send a query or a mutation.';
+
+/**
+ * Refuses subscription operations while validating, so they get a clear validation error
+ * instead of failing inside execution (which would read as an internal error).
+ */
+export function noSubscriptions(context: ValidationContext): ASTVisitor {
+  return {
+    OperationDefinition(node) {
+      if (node.operation === 'subscription') context.reportError(new GraphQLError(NO_SUBSCRIPTIONS, { nodes: node }));
     },
   };
 }
