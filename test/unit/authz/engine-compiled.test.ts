@@ -4,7 +4,7 @@ import { allow, and, or, rule } from 'graphql-shield';
 import { applyPolicy, type Denial } from '../../../src/authz/apply.js';
 import { compileRule, evaluate, isRequestConstant, RuleCache } from '../../../src/authz/engine.js';
 import { mulberry32 } from '../../../src/demo/random.js';
-import { describeVerdict, randomRuleTree, shieldVerdict } from '../../helpers/rule-trees.js';
+import { describeVerdict, randomRuleTree, shieldContext, shieldVerdict } from '../../helpers/rule-trees.js';
 
 /**
  * The compiled engine (performance work for BENCHMARKS.md) against graphql-shield itself, with
@@ -18,8 +18,8 @@ test('with every cache mode, evaluated three times in one request, the engine de
   const parent = { id: 'p' };
   for (let i = 0; i < 1500; i++) {
     const tree = randomRuleTree(random, ['no_cache', 'contextual', 'strict', 'keyed']);
-    const shieldCtx = { _shield: { cache: {} } };
-    const engineCtx = { authz: new RuleCache() };
+    const shieldCtx = shieldContext();
+    const engineCtx = { state: shieldCtx.state, authz: new RuleCache() };
     for (let repeat = 0; repeat < 3; repeat++) {
       const expected = await shieldVerdict(tree, parent, shieldCtx);
       const actual = await evaluate(tree, parent, {}, engineCtx, info);
