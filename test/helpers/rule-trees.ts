@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { GraphQLResolveInfo } from 'graphql';
 import { allow, and, chain, deny, not, or, race, rule } from 'graphql-shield';
 import type { Verdict } from '../../src/authz/engine.js';
-import { shieldResolve, type IRule } from '../../src/authz/shield-rules.js';
+import { shieldResolve, type IRule, type ShieldResolveOptions } from '../../src/authz/shield-rules.js';
 
 /**
  * Random graphql-shield rule trees, parents and arguments for the engine-equivalence tests,
@@ -170,25 +170,28 @@ export function shieldContext(state: RequestState = { phase: 0 }): ShieldContext
   return { state, _shield: { cache: {} } };
 }
 
-/** What graphql-shield itself decides: its `resolve`, the code stock `shield()` runs per field, with its default options. */
+/** The options `shield()` hands to every `rule.resolve`, as it normalises them by default (object-hash), with `fallbackRule: deny`. */
+export const SHIELD_OPTIONS: ShieldResolveOptions = {
+  debug: false,
+  allowExternalErrors: false,
+  fallbackRule: deny,
+  hashFunction: objectHash,
+};
+
+/** What graphql-shield itself decides: its `resolve`, the code stock `shield()` runs per field. */
 export async function shieldVerdict(
   node: IRule,
   parent: unknown,
-  ctx: ShieldContext = shieldContext(),
+  ctx: { _shield: { cache: Record<string, unknown> } } = shieldContext(),
   args: Record<string, unknown> = {},
 ): Promise<Verdict> {
-  const verdict = await shieldResolve(node, parent, args, ctx, {} as GraphQLResolveInfo, {
-    debug: false,
-    allowExternalErrors: false,
-    fallbackRule: allow,
-    hashFunction: objectHash,
-  });
+  const verdict = await shieldResolve(node, parent, args, ctx, {} as GraphQLResolveInfo, SHIELD_OPTIONS);
   if (verdict === true || verdict === false || verdict instanceof Error) return verdict;
   throw new Error(`shield answered neither true, false nor an Error: ${String(verdict)}`);
 }
 
 /** The keys under which shield keeps a result for the rest of the request (truthy entries: falsy ones are recomputed). */
-export function keptShieldKeys(ctx: ShieldContext): string[] {
+export function keptShieldKeys(ctx: { _shield: { cache: Record<string, unknown> } }): string[] {
   return Object.entries(ctx._shield.cache)
     .filter(([, value]) => Boolean(value))
     .map(([key]) => key)
