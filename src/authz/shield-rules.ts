@@ -117,9 +117,11 @@ check(probeHash !== hashOf({ parent: 'b', args: {} }), 'object-hash no longer te
 export function ruleKind(node: IRule): RuleKind {
   const kind = kinds.get(prototypeOf(node));
   if (kind !== undefined) return kind;
-  const name = field(field(node, 'constructor'), 'name');
+  const name = field(node, 'name');
+  const maker = field(node, 'constructor');
+  const className = typeof maker === 'function' ? maker.name : typeof node;
   throw new TypeError(
-    `unsupported rule ${typeof name === 'string' ? name : String(node)}: only the rules graphql-shield's own constructors build ` +
+    `unsupported rule ${typeof name === 'string' ? `"${name}" ` : ''}(${className}): only the rules graphql-shield's own constructors build ` +
       '(rule, inputRule, and, or, chain, race, not, allow, deny) are supported, not subclasses or rules from another copy of graphql-shield',
   );
 }

@@ -345,6 +345,14 @@ describe.each([stockShield, leanEngine])('$name', (engine) => {
       expect(none.calls()).toBe(3);
     });
 
+    test('a cache mode shield does not know denies on every evaluation without running the rule', async () => {
+      const bogus = counted('bogus cache', { cache: 'per-request' as never }, () => true);
+      const request = engine.request();
+      expect(await request.verdict(bogus.rule)).toBe(false);
+      expect(await request.verdict(or(bogus.rule, allow))).toBe(true);
+      expect(bogus.calls()).toBe(0);
+    });
+
     test('results are kept by rule NAME: two rules sharing a name share entries (applyPolicy refuses such trees)', async () => {
       const first = rule('shared', { cache: 'contextual' })(() => true);
       const second = rule('shared', { cache: 'contextual' })(() => false);
