@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
-import { and, deny, shield, type IRules } from 'graphql-shield';
-import type { IRule } from '../src/authz/engine.js';
+import { and, deny, shield } from 'graphql-shield';
+import type { IRule } from '../src/authz/shield-rules.js';
 import type { Policy } from '../src/authz/apply.js';
 import { ForbiddenError } from '../src/errors.js';
 import { createSchema } from '../src/schema.js';
@@ -39,7 +39,7 @@ export function stockRuleMap(policy: Policy): StockRuleMap {
  * Shield keeps its cache in `ctx._shield`, which it creates on the context object.
  */
 export function createStockSchema(policy: Policy, base: GraphQLSchema = createSchema()): GraphQLSchema {
-  const permissions = shield(stockRuleMap(policy) as unknown as IRules, {
+  const permissions = shield(stockRuleMap(policy), {
     allowExternalErrors: true,
     fallbackRule: deny,
     fallbackError: () => new ForbiddenError(),

@@ -12,7 +12,9 @@ import {
 import { deny } from 'graphql-shield';
 import { BffError, ForbiddenError, NotFoundError } from '../errors.js';
 import { describeRule } from './describe.js';
-import { compileRule, isThenable, ruleKind, type IRule, type MaybeVerdict, type RuleCache, type Verdict } from './engine.js';
+import { compileRule, isThenable, type MaybeVerdict, type RuleCache, type Verdict } from './engine.js';
+import { ruleKind, type IRule } from './shield-rules.js';
+import { validatePolicy } from './validate.js';
 
 /**
  * The lean rule path: graphql-shield rules applied without graphql-shield's per-field async
@@ -53,8 +55,13 @@ export interface ApplyOptions<C extends AuthzContext> {
   readonly onDenial?: (ctx: C, denial: Denial) => void;
 }
 
-/** Wraps the schema's resolvers in place with the policy; returns the schema for chaining. */
+/**
+ * Wraps the schema's resolvers in place with the policy; returns the schema for chaining.
+ * Throws a `PolicyError` (before wrapping anything) for whatever `shield()` would refuse or
+ * the engine does not support (see validate.ts).
+ */
 export function applyPolicy<C extends AuthzContext>(schema: GraphQLSchema, policy: Policy, options: ApplyOptions<C> = {}): GraphQLSchema {
+  validatePolicy(schema, policy, options);
   const onDenial = options.onDenial ?? (() => {});
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || isIntrospectionType(type)) continue;

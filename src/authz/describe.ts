@@ -1,4 +1,4 @@
-import { ruleChildren, ruleKind, ruleName, type IRule } from './engine.js';
+import { ruleChildren, ruleKind, ruleName, type IRule } from './shield-rules.js';
 
 /** A rule tree in words, for the permissions matrix and the decision log. */
 export function describeRule(node: IRule): string {

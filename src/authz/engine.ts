@@ -1,77 +1,39 @@
-import { allow, and, chain, deny, not, or, race, rule } from 'graphql-shield';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { IRule as ShieldLeafRule } from 'graphql-shield';
+import { leafRule, notError, ruleChildren, ruleKind, shieldHash, type IRule, type LeafRule } from './shield-rules.js';
 
 /**
- * Evaluates graphql-shield rule trees the way `shield()` does (same results, same errors),
- * but synchronously whenever the rules can answer synchronously, and with per-request
- * caches keyed by object identity instead of object-hash. See docs/authorization.md.
+ * Evaluates graphql-shield rule trees with the same verdicts as graphql-shield 7.6 (its
+ * `rule.resolve`, which stock `shield()` runs per field), but synchronously whenever the
+ * rules answer synchronously. See docs/authorization.md, "The lean rule path".
+ *
+ * Caching follows shield exactly: results live under shield's own keys (`name` for
+ * contextual, `name-key` for cache-key functions, `name-objecthash({parent, args})` for
+ * strict), and a result is kept only when the rule function's raw return value is truthy
+ * (shield's `if (!ctx._shield.cache[key])`): a promise is kept whatever it settles to, a
+ * synchronous `false`, `undefined`, `''` or `0` and a throw are computed again next time.
  */
 
-/** Any graphql-shield rule: a leaf from `rule()`, or a logic rule from `and`, `or`, `allow`... */
-export type IRule = ShieldLeafRule | ReturnType<typeof and>;
+export type { IRule } from './shield-rules.js';
 
 /** What a rule says: allowed, denied, or denied with a specific error. */
 export type Verdict = true | false | Error;
 /** A verdict now, or later. */
 export type MaybeVerdict = Verdict | Promise<Verdict>;
 
-// graphql-shield does not export its rule classes; recover them from its constructors.
-const probe = rule('probe')(() => true);
-const RuleClass = probe.constructor;
-const RuleTrue = allow.constructor;
-const RuleFalse = deny.constructor;
-const RuleAnd = and(allow).constructor;
-const RuleOr = or(allow).constructor;
-const RuleChain = chain(allow).constructor;
-const RuleRace = race(allow).constructor;
-const RuleNot = not(allow).constructor;
-
-/** The parts of a leaf rule the engine reads (public on the instance, private in shield's typings). */
-interface LeafRule {
-  readonly name: string;
-  readonly cache: 'strict' | 'contextual' | 'no_cache' | ((parent: unknown, args: unknown, ctx: unknown, info: unknown) => string);
-  readonly func: (parent: unknown, args: Record<string, unknown>, ctx: unknown, info: GraphQLResolveInfo) => unknown;
-}
-interface LogicRuleShape {
-  readonly rules: IRule[];
-  readonly error?: Error;
-}
-
-/** The kind of a rule node, for evaluation and for the permissions matrix. */
-export type RuleKind = 'allow' | 'deny' | 'rule' | 'and' | 'or' | 'chain' | 'race' | 'not';
-
-/** Classifies a graphql-shield rule object. */
-export function ruleKind(node: IRule): RuleKind {
-  if (node instanceof RuleTrue) return 'allow';
-  if (node instanceof RuleFalse) return 'deny';
-  if (node instanceof RuleAnd) return 'and';
-  if (node instanceof RuleOr) return 'or';
-  if (node instanceof RuleChain) return 'chain';
-  if (node instanceof RuleRace) return 'race';
-  if (node instanceof RuleNot) return 'not';
-  if (node instanceof RuleClass) return 'rule';
-  throw new TypeError(`not a graphql-shield rule: ${String(node)}`);
-}
-
-/** Children of a logic rule (empty for leaves). */
-export function ruleChildren(node: IRule): IRule[] {
-  return (node as unknown as LogicRuleShape).rules ?? [];
-}
-
-/** Name of a leaf rule. */
-export function ruleName(node: IRule): string {
-  return (node as unknown as LeafRule).name;
-}
-
 /** Per-request memo of rule results, the counterpart of shield's `ctx._shield.cache`. */
 export class RuleCache {
-  /** Contextual leaves, and request-constant composites of them (see `compileRule`). */
-  readonly contextual = new Map<IRule, MaybeVerdict>();
-  readonly keyed = new Map<string, MaybeVerdict>();
-  readonly strict = new WeakMap<object, Map<IRule, Map<string, MaybeVerdict>>>();
+  /** Leaf results under shield's cache keys; only results shield would keep. */
+  readonly results = new Map<string, MaybeVerdict>();
+  /** Verdicts of request-constant composites that can no longer change (see `compileRule`). */
+  readonly composites = new Map<IRule, MaybeVerdict>();
   /**
-   * @param onRuleError called when a rule throws or rejects (to log it).
+   * Counts contextual leaf evaluations whose result shield would not keep (falsy or
+   * thrown). A composite evaluated without this moving read only kept results, so shield
+   * would decide it the same way for the rest of the request.
+   */
+  uncached = 0;
+  /**
+   * @param onRuleError called when a rule (or its cache key) throws or rejects (to log it).
    * @param failureVerdict what a failed rule amounts to: a denial always; by default a plain
    *   `false` as in shield, or a typed error the client may see (e.g. an upstream outage).
    */
@@ -80,8 +42,6 @@ export class RuleCache {
     readonly failureVerdict: (error: unknown) => false | Error = () => false,
   ) {}
 }
-
-const ROOT = {};
 
 /** A rule compiled for evaluation: same verdicts as `evaluate(rule, ...)`. */
 export type CompiledRule = (
@@ -109,9 +69,11 @@ export function evaluate(
 /**
  * Compiles a rule tree into nested closures, so evaluating it allocates nothing on the
  * synchronous path: no child arrays, no per-call closures, no dispatch on the rule's class.
- * A composite whose every leaf is `contextual` (or allow/deny) is request-constant: its
- * verdict is a function of memoised leaf verdicts, so it is memoised per request as a whole
- * and a field guarded by `or(hasPermission(x), isSupportStaff)` costs one map lookup.
+ * A composite whose every leaf is `contextual` (or allow/deny) is request-constant: once an
+ * evaluation of it read only results shield keeps for the whole request, its verdict is
+ * memoised and later evaluations cost one map lookup. If any leaf answered something shield
+ * recomputes (a falsy result, a throw), nothing is memoised, so a later change in the
+ * context is seen exactly when shield sees it.
  */
 export function compileRule(node: IRule): CompiledRule {
   let compiled = compiledRules.get(node);
@@ -127,7 +89,7 @@ export function isRequestConstant(node: IRule): boolean {
   let known = requestConstant.get(node);
   if (known === undefined) {
     const kind = ruleKind(node);
-    known = kind === 'rule' ? (node as unknown as LeafRule).cache === 'contextual' : ruleChildren(node).every(isRequestConstant);
+    known = kind === 'rule' ? leafRule(node).cache === 'contextual' : ruleChildren(node).every(isRequestConstant);
     requestConstant.set(node, known);
   }
   return known;
@@ -140,7 +102,7 @@ function build(node: IRule): CompiledRule {
   const kind = ruleKind(node);
   if (kind === 'allow') return ALLOW;
   if (kind === 'deny') return DENY;
-  if (kind === 'rule') return buildLeaf(node as unknown as LeafRule, node);
+  if (kind === 'rule') return buildLeaf(leafRule(node));
   const children = ruleChildren(node).map(compileRule);
   let evaluator: CompiledRule;
   switch (kind) {
@@ -157,7 +119,7 @@ function build(node: IRule): CompiledRule {
       evaluator = buildSequence(children, true);
       break;
     case 'not': {
-      const error = (node as unknown as LogicRuleShape).error;
+      const error = notError(node);
       const child = children[0]!;
       const negate = (verdict: Verdict): Verdict => (verdict === true ? (error ?? false) : true);
       evaluator = (parent, args, ctx, info) => {
@@ -167,59 +129,76 @@ function build(node: IRule): CompiledRule {
       break;
     }
   }
-  if (!isRequestConstant(node)) return evaluator;
-  const raw = evaluator;
+  return isRequestConstant(node) ? memoised(node, evaluator) : evaluator;
+}
+
+// A request-constant composite: memoised once an evaluation read only kept results. An
+// asynchronous evaluation is checked when it settles; anything else that recomputed a leaf
+// meanwhile also prevents the memo, which only costs a later re-evaluation.
+function memoised(node: IRule, evaluator: CompiledRule): CompiledRule {
   return (parent, args, ctx, info) => {
-    const memo = ctx.authz.contextual;
-    const hit = memo.get(node);
-    return hit !== undefined ? hit : remember(memo, node, raw(parent, args, ctx, info));
+    const cache = ctx.authz;
+    const hit = cache.composites.get(node);
+    if (hit !== undefined) return hit;
+    const before = cache.uncached;
+    const verdict = evaluator(parent, args, ctx, info);
+    if (verdict instanceof Promise) {
+      return verdict.then((settled) => {
+        if (cache.uncached === before) cache.composites.set(node, settled);
+        return settled;
+      });
+    }
+    if (cache.uncached === before) cache.composites.set(node, verdict);
+    return verdict;
   };
 }
 
-function buildLeaf(leaf: LeafRule, node: IRule): CompiledRule {
-  const mode = leaf.cache;
+function buildLeaf(leaf: LeafRule): CompiledRule {
+  const { name, cache: mode } = leaf;
   if (mode === 'no_cache') return (parent, args, ctx, info) => call(leaf, parent, args, ctx, info);
   if (mode === 'contextual') {
     return (parent, args, ctx, info) => {
-      const memo = ctx.authz.contextual;
-      const hit = memo.get(node);
-      return hit !== undefined ? hit : remember(memo, node, call(leaf, parent, args, ctx, info));
+      const hit = ctx.authz.results.get(name);
+      return hit !== undefined ? hit : callAndKeep(leaf, name, parent, args, ctx, info);
     };
   }
   if (typeof mode === 'function') {
     return (parent, args, ctx, info) => {
-      const memo = ctx.authz.keyed;
-      const key = `${leaf.name}-${mode(parent, args, ctx, info)}`;
-      const hit = memo.get(key);
-      return hit !== undefined ? hit : remember(memo, key, call(leaf, parent, args, ctx, info));
+      let key: string;
+      try {
+        // The template literal is shield's: a key function that throws, or answers a value
+        // that cannot become a string (a symbol), fails the rule instead of the request.
+        key = `${name}-${mode(parent, args, ctx, info)}`;
+      } catch (error) {
+        return failed(leaf, ctx, error);
+      }
+      const hit = ctx.authz.results.get(key);
+      return hit !== undefined ? hit : callAndKeep(leaf, key, parent, args, ctx, info);
     };
   }
-  // strict: same parent object and same arguments. Identity, not a deep hash: loaders hand
-  // out one object per record, so identity is both correct and O(1).
-  return (parent, args, ctx, info) => {
-    const cache = ctx.authz;
-    const owner = typeof parent === 'object' && parent !== null ? parent : ROOT;
-    let byRule = cache.strict.get(owner);
-    if (byRule === undefined) {
-      byRule = new Map();
-      cache.strict.set(owner, byRule);
-    }
-    let byArgs = byRule.get(node);
-    if (byArgs === undefined) {
-      byArgs = new Map();
-      byRule.set(node, byArgs);
-    }
-    const key = argsKey(args);
-    const hit = byArgs.get(key);
-    return hit !== undefined ? hit : remember(byArgs, key, call(leaf, parent, args, ctx, info));
-  };
+  if (mode === 'strict') {
+    // Shield's own key: object-hash of parent and arguments. Primitive parents, Maps,
+    // symbols, BigInts and cycles are told apart (or not) exactly as shield does; a value
+    // object-hash refuses fails the rule.
+    return (parent, args, ctx, info) => {
+      let key: string;
+      try {
+        key = `${name}-${shieldHash({ parent, args })}`;
+      } catch (error) {
+        return failed(leaf, ctx, error);
+      }
+      const hit = ctx.authz.results.get(key);
+      return hit !== undefined ? hit : callAndKeep(leaf, key, parent, args, ctx, info);
+    };
+  }
+  // Shield throws "Unsupported cache format" on every evaluation and denies.
+  const unsupported = new Error(`Unsupported cache format: ${typeof mode.invalid}`);
+  return (_parent, _args, ctx) => failed(leaf, ctx, unsupported);
 }
 
-function remember<K>(map: Map<K, MaybeVerdict>, key: K, verdict: MaybeVerdict): MaybeVerdict {
-  map.set(key, verdict);
-  // Replace the promise by its value so later reads are synchronous.
-  if (verdict instanceof Promise) void verdict.then((settled) => map.set(key, settled));
-  return verdict;
+function failed(leaf: LeafRule, ctx: { authz: RuleCache }, error: unknown): false | Error {
+  ctx.authz.onRuleError(leaf.name, error);
+  return ctx.authz.failureVerdict(error);
 }
 
 function call(
@@ -233,16 +212,43 @@ function call(
   try {
     result = leaf.func(parent, args, ctx, info);
   } catch (error) {
-    ctx.authz.onRuleError(leaf.name, error);
-    return ctx.authz.failureVerdict(error);
+    return failed(leaf, ctx, error);
+  }
+  return isThenable(result) ? settle(leaf, result, ctx) : normalise(result);
+}
+
+// Shield's writeToCache: run the rule and keep its raw result under `key` if it is truthy.
+// A kept promise is replaced by its verdict once settled, so later reads are synchronous.
+function callAndKeep(
+  leaf: LeafRule,
+  key: string,
+  parent: unknown,
+  args: Record<string, unknown>,
+  ctx: { authz: RuleCache },
+  info: GraphQLResolveInfo,
+): MaybeVerdict {
+  const cache = ctx.authz;
+  let result: unknown;
+  try {
+    result = leaf.func(parent, args, ctx, info);
+  } catch (error) {
+    cache.uncached++;
+    return failed(leaf, ctx, error);
   }
   if (isThenable(result)) {
-    return Promise.resolve(result).then(normalise, (error: unknown) => {
-      ctx.authz.onRuleError(leaf.name, error);
-      return ctx.authz.failureVerdict(error);
-    });
+    const pending = settle(leaf, result, ctx);
+    cache.results.set(key, pending);
+    void pending.then((verdict) => cache.results.set(key, verdict));
+    return pending;
   }
-  return normalise(result);
+  const verdict = normalise(result);
+  if (result) cache.results.set(key, verdict);
+  else cache.uncached++;
+  return verdict;
+}
+
+function settle(leaf: LeafRule, result: PromiseLike<unknown>, ctx: { authz: RuleCache }): Promise<Verdict> {
+  return Promise.resolve(result).then(normalise, (error: unknown) => failed(leaf, ctx, error));
 }
 
 /** shield's reading of a rule's return value. */
@@ -323,12 +329,10 @@ function buildSequence(children: CompiledRule[], race: boolean): CompiledRule {
   return (parent, args, ctx, info) => run(0, undefined, parent, args, ctx, info);
 }
 
-/** True for promises and other thenables. */
+/** True for promises and other thenables (objects or functions with a `then` method, as `await` reads them). */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
-
-function argsKey(args: Record<string, unknown>): string {
-  for (const _ in args) return JSON.stringify(args);
-  return '';
+  return (
+    ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -4,7 +4,7 @@ import { allow, and, or, rule } from 'graphql-shield';
 import { applyPolicy, type Denial } from '../../../src/authz/apply.js';
 import { compileRule, evaluate, isRequestConstant, RuleCache } from '../../../src/authz/engine.js';
 import { mulberry32 } from '../../../src/demo/random.js';
-import { describeVerdict, randomRuleTree, shieldVerdict } from '../../helpers/rule-trees.js';
+import { describeVerdict, randomRuleTree, shieldContext, shieldVerdict } from '../../helpers/rule-trees.js';
 
 /**
  * The compiled engine (performance work for BENCHMARKS.md) against graphql-shield itself, with
@@ -18,8 +18,8 @@ test('with every cache mode, evaluated three times in one request, the engine de
   const parent = { id: 'p' };
   for (let i = 0; i < 1500; i++) {
     const tree = randomRuleTree(random, ['no_cache', 'contextual', 'strict', 'keyed']);
-    const shieldCtx = { _shield: { cache: {} } };
-    const engineCtx = { authz: new RuleCache() };
+    const shieldCtx = shieldContext();
+    const engineCtx = { state: shieldCtx.state, authz: new RuleCache() };
     for (let repeat = 0; repeat < 3; repeat++) {
       const expected = await shieldVerdict(tree, parent, shieldCtx);
       const actual = await evaluate(tree, parent, {}, engineCtx, info);
@@ -28,11 +28,12 @@ test('with every cache mode, evaluated three times in one request, the engine de
   }
 });
 
-test('a composite of contextual rules is request-constant: evaluated once per request, then one lookup', () => {
+test('a composite of contextual rules is memoised per request once its leaves answered what shield keeps', () => {
   let calls = 0;
+  // An Error is truthy: shield keeps it for the request, like `true`.
   const a = rule('a', { cache: 'contextual' })(() => {
     calls++;
-    return false;
+    return new Error('not a');
   });
   const b = rule('b', { cache: 'contextual' })(() => {
     calls++;
@@ -46,12 +47,27 @@ test('a composite of contextual rules is request-constant: evaluated once per re
 
   const first = { authz: new RuleCache() };
   expect(evaluate(composite, {}, {}, first, info)).toBe(true);
-  expect(first.authz.contextual.get(composite)).toBe(true);
+  expect(first.authz.composites.get(composite)).toBe(true);
   expect(evaluate(and(composite, perObject), {}, {}, first, info)).toBe(true);
   expect(calls).toBe(2);
   // A new request evaluates again.
   expect(evaluate(composite, {}, {}, { authz: new RuleCache() }, info)).toBe(true);
   expect(calls).toBe(4);
+});
+
+test('a composite with a leaf that answered false is not memoised: shield asks that leaf again', () => {
+  let asked = 0;
+  const granted = rule('granted', { cache: 'contextual' })(() => true);
+  const staff = rule('staff', { cache: 'contextual' })(() => {
+    asked++;
+    return false;
+  });
+  const composite = or(granted, staff);
+  const ctx = { authz: new RuleCache() };
+  expect(evaluate(composite, {}, {}, ctx, info)).toBe(true);
+  expect(evaluate(composite, {}, {}, ctx, info)).toBe(true);
+  expect(ctx.authz.composites.has(composite)).toBe(false);
+  expect(asked).toBe(2);
 });
 
 test('visibility keeps a list of visible objects as it is and drops hidden ones, logging one denial', async () => {

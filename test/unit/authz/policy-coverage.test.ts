@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIntrospectionType, isNonNullType, isObjectType } from 'graphql';
 import { allow } from 'graphql-shield';
-import { ruleChildren, ruleKind, ruleName, type IRule } from '../../../src/authz/engine.js';
+import { ruleChildren, ruleKind, ruleName, type IRule } from '../../../src/authz/shield-rules.js';
 import { policy } from '../../../src/authz/policy.js';
 import { createSchema } from '../../../src/schema.js';
 import { renderPermissionsMatrix } from '../../../scripts/permissions-matrix.js';
