@@ -21,9 +21,10 @@ export interface CostLimitOptions {
 }
 
 /**
- * Recommended limits: 3-4x the largest operation the SPAs send (the customer-admin portal
- * page, estimated at 61,249 objects and cost 33,893 with the schema's assumed list sizes),
- * orders of magnitude below the nested-alias attacks (750 million objects and up).
+ * Recommended limits: 3.3x (objects) and 3.5x (cost) the largest operation the SPAs send, the
+ * customer-admin portal page (61,249 objects, cost 33,893 with the schema's assumed list
+ * sizes). The reported attack, nested users under 6 aliases, estimates at 753 million objects
+ * (3,800x the limit); nested 100-invoice pages under 15 aliases at 76 million (380x).
  */
 export const DEFAULT_COST_LIMITS = { maxCost: 120_000, maxObjects: 200_000 } as const;
 

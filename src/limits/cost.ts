@@ -184,7 +184,7 @@ interface ListSizeSpec {
 interface FieldInfo {
   /** `@cost` of the field: added once per resolution. */
   readonly weight: number;
-  /** Arguments with a `@cost`, and the input types to look for weighted input fields in. */
+  /** Arguments with a `@cost` or taking input objects with weighted fields, and their types. */
   readonly weightedArgs: readonly { readonly name: string; readonly weight: number; readonly type: GraphQLInputType }[];
   /** Nesting of list wrappers: 0 for a non-list field. */
   readonly listDepth: number;
@@ -201,8 +201,9 @@ interface FieldInfo {
 interface SchemaInfo {
   readonly problems: readonly string[];
   readonly fields: Map<GraphQLField<unknown, unknown>, FieldInfo>;
-  /** `@cost` of types (per value) and of input fields (per appearance), by `Type` / `Type.field`. */
+  /** `@cost` of object, scalar and enum types (per value), by type name. */
   readonly typeWeights: Map<string, number>;
+  /** `@cost` of input fields (per appearance in an argument value), by `Type.field`. */
   readonly inputFieldWeights: Map<string, number>;
 }
 
@@ -263,9 +264,11 @@ function readSchema(schema: GraphQLSchema): SchemaInfo {
     for (const field of Object.values(type.getFields())) {
       const where = `${type.name}.${field.name}`;
       const listSize = readListSize(where, field, directiveArgs(listSizeDirective, field), problems);
+      // An argument weighs if it has a @cost, or if its value can hold weighted input fields.
       const weightedArgs = field.args.flatMap((arg) => {
         const weight = weightOf(`${where}(${arg.name}:)`, arg);
-        return weight === undefined ? [] : [{ name: arg.name, weight, type: arg.type }];
+        const holdsInput = inputFieldWeights.size > 0 && isInputObjectType(getNamedType(arg.type));
+        return weight === undefined && !holdsInput ? [] : [{ name: arg.name, weight: weight ?? 0, type: arg.type }];
       });
       const sized = listSize && listSize.sizedFields.length > 0 ? new Set(listSize.sizedFields) : null;
       fields.set(field, {

@@ -184,6 +184,42 @@ describe('counting', () => {
   });
 });
 
+describe('every @cost location the directive declares', () => {
+  const custom = buildSchema(`
+    directive @cost(weight: String!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR
+    directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION
+    scalar Blob @cost(weight: "4")
+    enum Color @cost(weight: "0.5") { RED GREEN }
+    input Filter { text: String @cost(weight: "3") nested: [Filter!] }
+    interface Node { id: ID! }
+    type Cheap implements Node { id: ID! }
+    type Dear implements Node @cost(weight: "10") { id: ID! blob: Blob }
+    type Query {
+      search(filter: Filter, exact: Boolean @cost(weight: "7")): [Node!]! @listSize(assumedSize: 2) @cost(weight: "5")
+      color: Color
+      blobs: [Blob!]! @listSize(assumedSize: 3)
+    }`);
+  const on = (query: string, variables: Record<string, unknown> = {}) => estimate(query, variables, MAX_PAGE, custom);
+
+  test('types: per value, lists included; fields: per resolution; an interface costs its dearest type', () => {
+    expect(costAnnotationProblems(custom)).toEqual([]);
+    expect(on('{ color }').cost).toBe(0.5);
+    expect(on('{ blobs }').cost).toBe(3 * 4);
+    // search: 5 once, then 2 items of the dearer implementation (10 + its blob 4).
+    expect(on('{ search { id ... on Dear { blob } } }').cost).toBe(5 + 2 * (10 + 4));
+    expect(on('{ search { id } }').cost).toBe(5 + 2 * 10);
+  });
+
+  test('arguments and input fields weigh when given, at any depth of the input value', () => {
+    const base = on('{ search { id } }').cost;
+    expect(on('{ search(exact: true) { id } }').cost).toBe(base + 7);
+    expect(on('{ search(filter: { text: "a" }) { id } }').cost).toBe(base + 3);
+    const nested = 'query($f: Filter) { search(filter: $f) { id } }';
+    expect(on(nested, { f: { text: 'a', nested: [{ text: 'b' }, { text: 'c', nested: [{ text: 'd' }] }] } }).cost).toBe(base + 4 * 3);
+    expect(on(nested, {}).cost).toBe(base); // not given at all
+  });
+});
+
 describe('page sizes', () => {
   const PAGE = (first: string) => `query($n: Int) { viewer { customer { invoices${first} { edges { node { id number } } } } } }`;
   const pageOf = (n: number) => 3 + 1 + n * 3; // viewer customer invoices + edges + n x (node id number)
