@@ -21,6 +21,11 @@ export const ErrorCode = {
   NOT_ASSIGNED: 'NOT_ASSIGNED',
   /** Arguments are well-typed but unacceptable (e.g. a page size out of range). */
   BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /**
+   * The operation's estimated cost or size exceeds a limit; refused before any resolver ran
+   * (HTTP 200, no `data`). `extensions.exceeded` names the limit: `cost` or `objects`.
+   */
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   /** An upstream API failed or timed out; the rest of the response is intact. */
   UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
   /** The token issuer's keys could not be fetched: the request cannot be authenticated now. */
@@ -127,6 +132,16 @@ export class NotAssignedError extends BffError {
 export class BadUserInputError extends BffError {
   constructor(message: string) {
     super(message, ErrorCode.BAD_USER_INPUT);
+  }
+}
+
+/**
+ * The operation would cost more than a limit allows; refused before execution. HTTP 200: the
+ * request was well-formed, the answer is a GraphQL error (as for BAD_USER_INPUT).
+ */
+export class QueryTooComplexError extends BffError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message, ErrorCode.QUERY_TOO_COMPLEX, { ...details, http: { status: 200 } });
   }
 }
 

@@ -75,6 +75,7 @@ export type Invoice = {
 
 export type InvoiceConnection = {
   __typename?: 'InvoiceConnection';
+  /** As many as the page size: sized by `Customer.invoices(first:)` (see its `@listSize`). */
   edges: Array<InvoiceEdge>;
   pageInfo: PageInfo;
   /** Number of invoices of the customer, over all pages. */
@@ -416,6 +417,21 @@ export type ResolversParentTypes = {
   Viewer: ViewerModelModel;
 };
 
+export type CostDirectiveArgs = {
+  weight: Scalars['String']['input'];
+};
+
+export type CostDirectiveResolver<Result, Parent, ContextType = ResolverContext, Args = CostDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type ListSizeDirectiveArgs = {
+  assumedSize?: Maybe<Scalars['Int']['input']>;
+  requireOneSlicingArgument?: Maybe<Scalars['Boolean']['input']>;
+  sizedFields?: Maybe<Array<Scalars['String']['input']>>;
+  slicingArguments?: Maybe<Array<Scalars['String']['input']>>;
+};
+
+export type ListSizeDirectiveResolver<Result, Parent, ContextType = ResolverContext, Args = ListSizeDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type BillingAccountResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['BillingAccount'] = ResolversParentTypes['BillingAccount']> = {
   balance?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   billingEmail?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -568,3 +584,7 @@ export type Resolvers<ContextType = ResolverContext> = {
   Viewer?: ViewerResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = ResolverContext> = {
+  cost?: CostDirectiveResolver<any, any, ContextType>;
+  listSize?: ListSizeDirectiveResolver<any, any, ContextType>;
+};
