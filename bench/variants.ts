@@ -1,5 +1,4 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { Identity } from '../src/auth/identity.js';
 import { principalFromClaims, type Principal } from '../src/auth/principal.js';
 import { authenticate } from '../src/auth/authenticate.js';
 import { createTokenVerifier, type TokenVerifier } from '../src/auth/verifier.js';
@@ -11,9 +10,9 @@ import { DEV_AUDIENCE, DEV_ISSUER } from '../src/demo/dev-issuer.js';
 import { PERSONAS, type PersonaName } from '../src/demo/personas.js';
 import type { Logger } from '../src/log.js';
 import { createSchema } from '../src/schema.js';
+import { createMemoryLimitStore } from '../src/limits/limit-store.js';
 import { createBff, createGraphQLServer } from '../src/server.js';
 import type { Upstreams } from '../src/upstream/index.js';
-import { createLoaders } from '../src/upstream/loaders.js';
 import { createStockSchema } from './stock-shield.js';
 
 /**
@@ -58,6 +57,8 @@ export interface VariantServer {
 }
 
 const GRAPHQL_PATH = '/graphql';
+// The product's execution limits, read once (not per request).
+const EXECUTION = loadConfig({}).execution;
 const BODY_LIMIT = 100 * 1024;
 
 /** The verifier configuration of the product's defaults (config.ts), for the dev issuer. */
@@ -76,19 +77,37 @@ export function personaPrincipal(persona: PersonaName, expiresAt = Math.floor(Da
 
 /** Builds one variant's server over `deps`. */
 export function createVariant(name: VariantName, deps: VariantDeps): VariantServer {
+  // The product's defaults, except the per-caller bounds: the benchmark is one caller sending
+  // as fast as the server answers, and measures throughput, not the rate limiter's refusals
+  // (its checks still run on every request).
+  const defaults = loadConfig({
+    RATE_LIMIT_CALLER_CONCURRENCY: '10000',
+    RATE_LIMIT_CUSTOMER_CONCURRENCY: '100000',
+    RATE_LIMIT_CALLER_PER_SECOND: '100000',
+    RATE_LIMIT_CALLER_BURST: '100000',
+  });
   const config = {
     production: true,
     graphqlPath: GRAPHQL_PATH,
     bodyLimitBytes: BODY_LIMIT,
     corsOrigins: [],
     maxPageSize: deps.maxPageSize,
-    queryLimits: loadConfig({}).queryLimits,
+    queryLimits: defaults.queryLimits,
+    execution: defaults.execution,
+    fairShare: defaults.fairShare,
   };
   const clock = deps.clock ?? systemClock;
   let principal = personaPrincipal('alice');
   const bff =
     name === 'V2'
-      ? createBff({ config, verifier: deps.verifier, upstreams: deps.upstreams, log: deps.log, clock })
+      ? createBff({
+          config,
+          limitStore: createMemoryLimitStore({ clock }),
+          verifier: deps.verifier,
+          upstreams: deps.upstreams,
+          log: deps.log,
+          clock,
+        })
       : name === 'V1'
         ? createGraphQLServer({
             config,
@@ -124,10 +143,10 @@ export function leanContext(
   maxPageSize: number,
   clock: Clock = systemClock,
 ): RequestContext {
-  return createRequestContext(principal, { upstreams, log, maxPageSize, clock });
+  return createRequestContext(principal, { upstreams, log, maxPageSize, clock, execution: EXECUTION });
 }
 
-/** V1's context: no authorization state at all (createSchema() has no rules). */
+/** V1's context: the same builder; createSchema() has no rules, so its authorization state is never read. */
 export function plainContext(
   principal: Principal,
   upstreams: Upstreams,
@@ -135,16 +154,5 @@ export function plainContext(
   maxPageSize: number,
   clock: Clock = systemClock,
 ): RequestContext {
-  const loaders = createLoaders(upstreams);
-  const now = () => clock.now();
-  return {
-    principal,
-    identity: new Identity(principal, loaders, now),
-    loaders,
-    upstreams,
-    authz: undefined as never,
-    log,
-    maxPageSize,
-    now,
-  };
+  return leanContext(principal, upstreams, log, maxPageSize, clock);
 }

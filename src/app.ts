@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { createDevIssuer, DEV_KEY_FILE, type DevIssuer } from './demo/dev-issuer.js';
 import { type DemoServices, startDemoServices } from './demo/services.js';
 import { Lifecycle } from './lifecycle.js';
+import { createMemoryLimitStore } from './limits/limit-store.js';
 import type { Logger } from './log.js';
 import { type Bff, createBff } from './server.js';
 import type { CallRecorder } from './upstream/http.js';
@@ -110,6 +111,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     const sandboxToken = devIssuer && !config.production ? await devIssuer.signPersona('alice', { ttlSeconds: 12 * 3600 }) : undefined;
     const bff = createBff({
       config,
+      limitStore: createMemoryLimitStore({ clock }),
       verifier,
       upstreams,
       log,

@@ -76,7 +76,20 @@ export const ENV = z.object({
   GRAPHQL_MAX_ALIASES: int(0, 1000).default(15),
   GRAPHQL_MAX_DIRECTIVES: int(0, 1000).default(20),
   GRAPHQL_MAX_TOKENS: int(50, 100_000).default(1000),
-  GRAPHQL_MAX_COST: int(10, 10_000_000).default(20_000),
+  // Recommended: 3.5x (cost) and 3.3x (objects) the largest operation the SPAs send, the
+  // customer-admin portal page (cost 33,893; 61,249 objects with the schema's list sizes).
+  // The reported attack (nested users under 6 aliases) estimates at 753 million objects.
+  GRAPHQL_MAX_COST: int(10, 100_000_000).default(120_000),
+  GRAPHQL_MAX_OBJECTS: int(10, 100_000_000).default(200_000),
+  // While a request runs: list items its response may hold, and how long it may take.
+  EXECUTION_MAX_LIST_ITEMS: int(100, 10_000_000).default(20_000),
+  REQUEST_TIMEOUT_MS: int(100, 600_000).default(15_000),
+  // Fair sharing: concurrent requests per caller (token subject) and per customer, and a
+  // token bucket per caller (sustained requests per second, and the burst it may save up).
+  RATE_LIMIT_CALLER_CONCURRENCY: int(1, 10_000).default(8),
+  RATE_LIMIT_CUSTOMER_CONCURRENCY: int(1, 100_000).default(32),
+  RATE_LIMIT_CALLER_PER_SECOND: int(1, 100_000).default(20),
+  RATE_LIMIT_CALLER_BURST: int(1, 100_000).default(60),
 
   DEMO_SCALE: int(1, 1000).default(1),
   DEMO_LATENCY_MS: int(0, 10_000).default(0),
@@ -165,8 +178,20 @@ function toConfig(env: Env) {
       maxDirectives: env.GRAPHQL_MAX_DIRECTIVES,
       /** Lexical tokens in one document. */
       maxTokens: env.GRAPHQL_MAX_TOKENS,
-      /** graphql-armor's cost estimate. */
+      /** Weighted cost estimate (src/limits/cost.ts), after variables are coerced. */
       maxCost: env.GRAPHQL_MAX_COST,
+      /** Estimated field values the response can hold. */
+      maxObjects: env.GRAPHQL_MAX_OBJECTS,
+    },
+    execution: {
+      maxListItems: env.EXECUTION_MAX_LIST_ITEMS,
+      timeoutMs: env.REQUEST_TIMEOUT_MS,
+    },
+    fairShare: {
+      callerConcurrency: env.RATE_LIMIT_CALLER_CONCURRENCY,
+      customerConcurrency: env.RATE_LIMIT_CUSTOMER_CONCURRENCY,
+      callerPerSecond: env.RATE_LIMIT_CALLER_PER_SECOND,
+      callerBurst: env.RATE_LIMIT_CALLER_BURST,
     },
   };
 }

@@ -2,7 +2,9 @@ import { Identity } from './auth/identity.js';
 import type { Principal } from './auth/principal.js';
 import { type AuthzContext, createRuleCache } from './authz/context.js';
 import type { Clock } from './clock.js';
+import { type BudgetContext, ExecutionBudget, type ExecutionLimits } from './limits/budget.js';
 import type { Logger } from './log.js';
+import { RequestLog } from './request-log.js';
 import type { ResolverContext } from './resolvers/context.js';
 import type { Upstreams } from './upstream/index.js';
 import { createLoaders, type Loaders } from './upstream/loaders.js';
@@ -12,12 +14,35 @@ import { createLoaders, type Loaders } from './upstream/loaders.js';
  * they read (`AuthzContext`, `ResolverContext`); this object satisfies both. Built after the
  * token is verified: a request without a valid token never gets a context (HTTP 401).
  */
-export interface RequestContext extends AuthzContext, ResolverContext {
+export interface RequestContext extends AuthzContext, ResolverContext, BudgetContext {
   readonly principal: Principal;
   readonly identity: Identity;
   readonly loaders: Loaders;
   readonly upstreams: Upstreams;
   readonly log: Logger;
+  /** Per-field events of this request, written as summary lines when it ends. */
+  readonly requestLog: RequestLog;
+  /** What must happen when the request ends, whatever way it ends. */
+  readonly scope: RequestScope;
+}
+
+/** Cleanup that runs exactly once when a request ends (fair-share releases, timers). */
+export class RequestScope {
+  private readonly cleanups: (() => void)[] = [];
+  private ended = false;
+
+  /** Runs `cleanup` when the request ends, or now if it already has. */
+  onEnd(cleanup: () => void): void {
+    if (this.ended) cleanup();
+    else this.cleanups.push(cleanup);
+  }
+
+  /** The request is over: runs every cleanup once. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+  }
 }
 
 /** What a request context is built from, besides the verified principal. */
@@ -26,20 +51,28 @@ export interface ContextDependencies {
   readonly log: Logger;
   readonly maxPageSize: number;
   readonly clock: Clock;
+  readonly execution: ExecutionLimits;
 }
 
 /** Builds the context of one request: fresh loaders, identity and rule cache. */
 export function createRequestContext(principal: Principal, deps: ContextDependencies): RequestContext {
-  const loaders = createLoaders(deps.upstreams);
+  const budget = new ExecutionBudget(deps.execution, deps.clock);
+  const scope = new RequestScope();
+  scope.onEnd(() => budget.end());
+  const loaders = createLoaders(deps.upstreams, { signal: budget.signal });
+  const requestLog = new RequestLog(deps.log);
   const now = () => deps.clock.now();
   return {
     principal,
     identity: new Identity(principal, loaders, now),
     loaders,
     upstreams: deps.upstreams,
-    authz: createRuleCache(deps.log),
+    authz: createRuleCache((rule, error) => requestLog.ruleFailed(rule, error)),
     log: deps.log,
     maxPageSize: deps.maxPageSize,
     now,
+    budget,
+    requestLog,
+    scope,
   };
 }

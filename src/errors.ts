@@ -165,7 +165,10 @@ export class RequestTimeoutError extends BffError {
 /** The response outgrew the per-request budget of objects. */
 export class ResponseTooLargeError extends BffError {
   constructor(readonly limit: number) {
-    super('The response grew too large and was stopped. Ask for less: smaller pages, fewer aliases or nested lists.', ErrorCode.RESPONSE_TOO_LARGE);
+    super(
+      'The response grew too large and was stopped. Ask for less: smaller pages, fewer aliases or nested lists.',
+      ErrorCode.RESPONSE_TOO_LARGE,
+    );
   }
 }
 

@@ -4,6 +4,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { applyPolicy, type ApplyOptions } from './authz/apply.js';
 import { policy } from './authz/policy.js';
+import { applyBudget } from './limits/budget.js';
 import { PROJECT_ROOT } from './paths.js';
 import type { RequestContext } from './context.js';
 import { resolvers } from './resolvers/index.js';
@@ -19,9 +20,12 @@ export function loadTypeDefs(dir: string = SCHEMA_DIR): string[] {
     .map((file) => readFileSync(join(dir, file), 'utf8'));
 }
 
-/** The schema with its resolvers and no authorization: the base the policy is applied to. */
+/**
+ * The schema with its resolvers and the execution budget (list items counted), without
+ * authorization: the base the policy is applied to.
+ */
 export function createSchema(): GraphQLSchema {
-  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
+  return applyBudget(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers }));
 }
 
 /** The schema as shipped: resolvers wrapped by the authorization policy (deny by default). */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -12,17 +12,25 @@ import type { Denial } from './authz/apply.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
-import { ErrorCode, isKnownErrorCode } from './errors.js';
+import { type BffError, ErrorCode, isKnownErrorCode, RateLimitedError } from './errors.js';
 import { createHttpServer } from './http.js';
-import { queryProtection } from './limits.js';
+import { Admission } from './limits/admission.js';
+import { costLimitPlugin } from './limits/cost-plugin.js';
+import type { LimitStore } from './limits/limit-store.js';
+import { queryProtection } from './limits/query-shape.js';
 import type { Logger } from './log.js';
 import { createAuthorizedSchema } from './schema.js';
 import type { Upstreams } from './upstream/index.js';
 
 /** What the BFF is built from; `main.ts` assembles it from configuration, tests by hand. */
 export interface BffDependencies {
-  readonly config: Pick<Config, 'production' | 'graphqlPath' | 'bodyLimitBytes' | 'corsOrigins' | 'maxPageSize' | 'queryLimits'>;
+  readonly config: Pick<
+    Config,
+    'production' | 'graphqlPath' | 'bodyLimitBytes' | 'corsOrigins' | 'maxPageSize' | 'queryLimits' | 'execution' | 'fairShare'
+  >;
   readonly verifier: TokenVerifier;
+  /** Where fair-share counters live (one per instance in memory, or shared). */
+  readonly limitStore: LimitStore;
   readonly upstreams: Upstreams;
   readonly log: Logger;
   /** Development only: a token pre-filled in Apollo Sandbox's Authorization header. */
@@ -63,29 +71,54 @@ query WhoAmI {
 
 /** Builds the BFF without listening (tests start it on port 0). */
 export function createBff(deps: BffDependencies): Bff {
-  const { config, verifier, upstreams, log } = deps;
-  const onDenial = (ctx: RequestContext, denial: Denial) => {
-    // The decision log: who, which customer, which app, where, which rule, why. Never the token.
-    log.info('authz.denied', {
-      subject: ctx.principal.subject,
-      customerId: ctx.identity.known?.customerId ?? null,
-      clientId: ctx.principal.clientId,
-      path: denial.path,
-      field: denial.field,
-      rule: denial.rule,
-      reason: denial.reason,
-      kind: denial.kind,
-    });
-  };
+  const { config, verifier, upstreams, log, clock } = deps;
+  const admission = new Admission(deps.limitStore, config.fairShare);
+  const contextDeps = { upstreams, log, maxPageSize: config.maxPageSize, clock, execution: config.execution };
   return createGraphQLServer({
     config,
-    schema: createAuthorizedSchema({ onDenial }),
-    context: async (req) =>
-      createRequestContext(await authenticate(verifier, req), { upstreams, log, maxPageSize: config.maxPageSize, clock: deps.clock }),
+    // The decision log: one summary per request (see RequestLog). Never the token.
+    schema: createAuthorizedSchema({ onDenial: (ctx: RequestContext, denial: Denial) => ctx.requestLog.denied(denial) }),
+    context: async (req) => {
+      const principal = await authenticate(verifier, req);
+      const release = await admission.admitCaller(principal.subject);
+      const ctx = createRequestContext(principal, contextDeps);
+      ctx.scope.onEnd(release);
+      return ctx;
+    },
+    plugins: [
+      {
+        // Once the operation passed every limit (never for a refused one: no upstream call).
+        async requestDidStart() {
+          return {
+            async executionDidStart({ contextValue }) {
+              admitCustomer(contextValue, admission);
+            },
+          };
+        },
+      },
+    ],
     log,
     ...(deps.sandboxToken === undefined ? {} : { sandboxToken: deps.sandboxToken }),
     ...(deps.isReady === undefined ? {} : { isReady: deps.isReady }),
   });
+}
+
+/**
+ * The caller's identity is looked up as execution starts, alongside it. Once the
+ * customer is known the request takes one of its customer's slots; over the bound, the
+ * request is abandoned (429). A lookup that fails is left to the rules, which deny.
+ */
+function admitCustomer(ctx: RequestContext, admission: Admission): void {
+  // Support staff have no customer, and no rule of theirs waits for the lookup.
+  if (ctx.identity.isSupportStaff) return;
+  Promise.resolve(ctx.identity.resolve())
+    .then(async ({ customerId }) => {
+      if (customerId === null) return;
+      const admitted = await admission.admitCustomer(customerId);
+      if (admitted instanceof RateLimitedError) ctx.budget.abandon(admitted);
+      else ctx.scope.onEnd(admitted);
+    })
+    .catch(() => {});
 }
 
 /** What the GraphQL server is assembled from: a schema and a context function. */
@@ -95,6 +128,8 @@ export interface GraphQLServerOptions {
   /** Builds the request context; throwing a GraphQLError with an HTTP status ends the request. */
   readonly context: (req: IncomingMessage) => Promise<RequestContext>;
   readonly log: Logger;
+  /** Plugins of this server on top of the product's request handling. */
+  readonly plugins?: readonly ApolloServerPlugin<RequestContext>[];
   readonly sandboxToken?: string;
   readonly isReady?: () => boolean;
 }
@@ -120,11 +155,19 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     // main.ts owns shutdown: readiness must turn false before the listener closes, which
     // Apollo's own SIGTERM handler (on outside NODE_ENV=test) would do at once.
     stopOnTerminationSignals: false,
-    formatError: (formatted, error) => formatError(formatted, error, log),
+    formatError: (formatted) => formatError(formatted),
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     plugins: [
       ...limits.plugins,
+      costLimitPlugin<RequestContext>({
+        maxCost: config.queryLimits.maxCost,
+        maxObjects: config.queryLimits.maxObjects,
+        maxPageSize: config.maxPageSize,
+        production: config.production,
+      }),
+      requestEnd(log),
+      ...(options.plugins ?? []),
       // No @cacheControl in the schema: the default plugin would only add a hook per field.
       ApolloServerPluginCacheControlDisabled(),
       config.production
@@ -172,21 +215,68 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
 }
 
 /**
- * The last gate before a client sees an error: our typed errors pass, Apollo's own request
- * errors pass, everything else becomes a generic INTERNAL_SERVER_ERROR logged server-side.
+ * Where a request ends, whatever way it ends: an abandoned request (deadline, response budget,
+ * customer bound) answers with that one error and nothing else; the request's summary lines
+ * are written; its slots and timers are released. Errors we did not raise on purpose are
+ * logged once per request (the first with its stack, the rest counted), never sent.
  */
-function formatError(formatted: GraphQLFormattedError, error: unknown, log: Logger): GraphQLFormattedError {
+function requestEnd(log: Logger): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue, operationName }) {
+          const internal = errors.filter(
+            (error) => !isKnownErrorCode(error.extensions?.code) || error.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR,
+          );
+          const [first] = internal;
+          if (first === undefined) return;
+          const original = unwrapResolverError(first);
+          log.error('graphql.internal_error', {
+            operationName: operationName ?? null,
+            subject: contextValue.principal?.subject ?? null,
+            count: internal.length,
+            path: first.path?.join('.'),
+            error: original instanceof Error ? `${original.name}: ${original.message}` : String(original),
+            stack: original instanceof Error ? original.stack : undefined,
+          });
+        },
+        async willSendResponse({ contextValue: ctx, response, operationName }) {
+          // A request refused before it had a context (401, 429 of the caller) has nothing to end.
+          if (ctx.scope === undefined) return;
+          const stopped = ctx.budget.stoppedBy;
+          if (stopped !== null) replaceWithError(response, stopped);
+          ctx.requestLog.flush({
+            subject: ctx.principal.subject,
+            clientId: ctx.principal.clientId,
+            customerId: ctx.identity.known?.customerId ?? null,
+            operationName: operationName ?? null,
+          });
+          ctx.scope.end();
+        },
+      };
+    },
+  };
+}
+
+/** The response of an abandoned request: only the error that stopped it (and its HTTP status, e.g. 429). */
+function replaceWithError(response: GraphQLResponse, error: BffError): void {
+  const { http, ...extensions } = error.extensions as { http?: { status?: number; headers?: Map<string, string> } };
+  response.body = { kind: 'single', singleResult: { data: null, errors: [{ message: error.message, extensions }] } };
+  if (http?.status !== undefined) response.http.status = http.status;
+  for (const [name, value] of http?.headers ?? []) response.http.headers.set(name, value);
+}
+
+/**
+ * The last gate before a client sees an error: our typed errors pass, Apollo's own request
+ * errors pass, everything else becomes a generic INTERNAL_SERVER_ERROR (logged once per
+ * request by `requestEnd`).
+ */
+function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   if (isKnownErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
     const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
-  const original = unwrapResolverError(error);
-  log.error('graphql.internal_error', {
-    path: formatted.path?.join('.'),
-    error: original instanceof Error ? `${original.name}: ${original.message}` : String(original),
-    stack: original instanceof Error ? original.stack : undefined,
-  });
   return {
     message: 'Internal server error.',
     extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },

@@ -1,5 +1,4 @@
 import { UpstreamUnavailableError } from '../errors.js';
-import type { Logger } from '../log.js';
 import type { Loaders } from '../upstream/loaders.js';
 import type { Assignment, License, User } from '../upstream/types.js';
 import { RuleCache } from './engine.js';
@@ -46,11 +45,9 @@ export type { Assignment, License, User };
 /**
  * The failure policy of authorization, in one place: a rule that throws or rejects denies.
  * An upstream outage denies with UPSTREAM_UNAVAILABLE (the client learns why it sees nothing);
- * anything else denies as a plain `false` (FORBIDDEN), and is logged.
+ * anything else denies as a plain `false` (FORBIDDEN), and is reported to `onRuleError` (the
+ * request's log, which summarises it once per request).
  */
-export function createRuleCache(log: Logger): RuleCache {
-  return new RuleCache(
-    (rule, error) => log.warn('authz.rule_failed', { rule, error: error instanceof Error ? error.message : String(error) }),
-    (error) => (error instanceof UpstreamUnavailableError ? error : false),
-  );
+export function createRuleCache(onRuleError: (rule: string, error: unknown) => void): RuleCache {
+  return new RuleCache(onRuleError, (error) => (error instanceof UpstreamUnavailableError ? error : false));
 }

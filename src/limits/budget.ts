@@ -1,4 +1,12 @@
-import { defaultFieldResolver, getNullableType, type GraphQLFieldResolver, type GraphQLSchema, isIntrospectionType, isListType, isObjectType } from 'graphql';
+import {
+  defaultFieldResolver,
+  getNullableType,
+  type GraphQLFieldResolver,
+  type GraphQLSchema,
+  isIntrospectionType,
+  isListType,
+  isObjectType,
+} from 'graphql';
 import type { Clock } from '../clock.js';
 import { type BffError, RequestTimeoutError, ResponseTooLargeError } from '../errors.js';
 import { isThenable } from '../authz/engine.js';

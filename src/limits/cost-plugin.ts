@@ -20,14 +20,6 @@ export interface CostLimitOptions {
   readonly production: boolean;
 }
 
-/**
- * Recommended limits: 3.3x (objects) and 3.5x (cost) the largest operation the SPAs send, the
- * customer-admin portal page (61,249 objects, cost 33,893 with the schema's assumed list
- * sizes). The reported attack, nested users under 6 aliases, estimates at 753 million objects
- * (3,800x the limit); nested 100-invoice pages under 15 aliases at 76 million (380x).
- */
-export const DEFAULT_COST_LIMITS = { maxCost: 120_000, maxObjects: 200_000 } as const;
-
 /** Which limit an operation hit; also `extensions.exceeded` of the refusal. */
 export type ExceededLimit = 'objects' | 'cost';
 

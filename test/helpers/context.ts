@@ -1,5 +1,6 @@
 import type { Principal } from '../../src/auth/principal.js';
 import { type Clock, systemClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
 import { createRequestContext, type RequestContext } from '../../src/context.js';
 import { PERSONAS, type PersonaName } from '../../src/demo/personas.js';
 import { createLogger } from '../../src/log.js';
@@ -20,5 +21,11 @@ export function personaPrincipal(persona: PersonaName): Principal {
 
 /** A request context built the way the server builds one, for in-process execution. */
 export function contextFor(persona: PersonaName, upstreams: Upstreams, clock: Clock = systemClock): RequestContext {
-  return createRequestContext(personaPrincipal(persona), { upstreams, log: createLogger('silent'), maxPageSize: 500, clock });
+  return createRequestContext(personaPrincipal(persona), {
+    upstreams,
+    log: createLogger('silent'),
+    maxPageSize: 500,
+    clock,
+    execution: loadConfig({}).execution,
+  });
 }

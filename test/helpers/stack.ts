@@ -85,6 +85,11 @@ const STACK_DEFAULTS: Record<string, string> = {
   AUTH_TOKEN_CACHE_SIZE: '1000',
   AUTH_JWKS_TIMEOUT_MS: '2000',
   CORS_ORIGINS: 'https://portal.example.com',
+  // Suites send many requests as one persona; the fair-share bounds have their own tests.
+  RATE_LIMIT_CALLER_CONCURRENCY: '1000',
+  RATE_LIMIT_CUSTOMER_CONCURRENCY: '1000',
+  RATE_LIMIT_CALLER_PER_SECOND: '10000',
+  RATE_LIMIT_CALLER_BURST: '10000',
 };
 
 /** Starts everything on ephemeral ports; call `stop()` in afterAll. */

@@ -82,7 +82,7 @@ test('nested edges never lead into another customer', async () => {
   const { acme, initech } = ids;
   const result = await stack.gql(
     `query($own: ID!, $inv: ID!, $lic: ID!) {
-      viewer { customer { id users { id customer { id users { id } } } licenses { id customer { id } assignments { user { id customer { id } } } } } }
+      viewer { customer { id users { id customer { id } } licenses { id customer { id } assignments { user { id customer { id } } } } } }
       own: customer(id: $own) { invoices(first: 50) { edges { node { id customer { id } } } } billingAccount { customer { id } } }
       foreignInvoice: invoice(id: $inv) { customer { users { email } } }
       foreignLicense: license(id: $lic) { assignments { user { email } } customer { name } }

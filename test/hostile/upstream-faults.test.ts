@@ -293,7 +293,8 @@ describe('circuit breakers', () => {
     };
     // dave needs no ownership lookups, so each field reaches exactly its own upstream.
     for (let i = 0; i < 3 && Object.values(stack.upstreams.circuits!()).some((s) => s !== 'open'); i++) {
-      const result = await ask(query, { persona: 'dave', variables });
+      // Small steps: retry pauses (5-15 ms) pass, the circuits' reset time (200 ms) does not.
+      const result = await advanceUntilSettled(clock, stack.gql(query, { persona: 'dave', variables }), 5);
       expect(result.status).toBe(200);
       expectKnownCodes(result);
     }

@@ -18,7 +18,11 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { ErrorCode } from '../../../src/errors.js';
-import { COST_MESSAGES, costLimitPlugin, DEFAULT_COST_LIMITS, type CostLimitOptions } from '../../../src/limits/cost-plugin.js';
+import { loadConfig } from '../../../src/config.js';
+import { COST_MESSAGES, costLimitPlugin, type CostLimitOptions } from '../../../src/limits/cost-plugin.js';
+
+// The product's defaults, as an empty environment configures them.
+const DEFAULT_COST_LIMITS = { maxCost: loadConfig({}).queryLimits.maxCost, maxObjects: loadConfig({}).queryLimits.maxObjects };
 import { estimateCost, type CostEstimate } from '../../../src/limits/cost.js';
 import { createSchema } from '../../../src/schema.js';
 import {

@@ -1,6 +1,6 @@
 /**
  * Operations the cost tests share: what the SPAs send (the largest of them sets the default
- * limits, see DEFAULT_COST_LIMITS) and the hostile shapes the limits exist for.
+ * limits, see GRAPHQL_MAX_COST and GRAPHQL_MAX_OBJECTS in src/config.ts) and the hostile shapes the limits exist for.
  */
 
 /** Apollo Sandbox's default document (src/server.ts). */

@@ -1,11 +1,11 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { type ASTVisitor, GraphQLError, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql';
-import type { QueryLimits } from './config.js';
+import type { QueryLimits } from '../config.js';
 
 /**
  * Query-shape limits: what a single GraphQL document may cost us before anything executes.
- * Depth, aliases, directives and cost are graphql-armor validation rules; the token limit is
+ * Depth, aliases and directives are graphql-armor validation rules; the token limit is
  * graphql-js's own `maxTokens` parse option, so an oversized document is abandoned while it
  * is being lexed. Refusals name the limit that was hit, never its value: a client learns it
  * asked for too much, not how much it may ask for.
@@ -23,7 +23,6 @@ export const LIMIT_MESSAGES = {
   depth: 'The query is nested too deeply.',
   aliases: 'The query uses too many aliases.',
   directives: 'The query uses too many directives.',
-  cost: 'The query is too expensive.',
   tokens: 'Syntax Error: The query is too large.',
 } as const;
 
@@ -33,7 +32,10 @@ export const LIMIT_MESSAGES = {
  * them (graphql-armor's `ignoreIntrospection` has been bypassed before through a fragment
  * named `__schema`); in development they skip introspection so Apollo Sandbox works.
  */
-export function queryProtection(limits: QueryLimits, options: { readonly production: boolean }): QueryProtection {
+export function queryProtection(
+  limits: Pick<QueryLimits, 'maxDepth' | 'maxAliases' | 'maxDirectives' | 'maxTokens'>,
+  options: { readonly production: boolean },
+): QueryProtection {
   const ignoreIntrospection = !options.production;
   const refuse = (message: string) => ({
     // Our own reporter replaces armor's, whose messages spell out the limit and the count.
@@ -50,7 +52,8 @@ export function queryProtection(limits: QueryLimits, options: { readonly product
     // No allow-list: an alias named `__typename` on another field must count too.
     maxAliases: { n: limits.maxAliases, allowList: [], ...refuse(LIMIT_MESSAGES.aliases) },
     maxDirectives: { n: limits.maxDirectives, ...refuse(LIMIT_MESSAGES.directives) },
-    costLimit: { maxCost: limits.maxCost, ignoreIntrospection, ...refuse(LIMIT_MESSAGES.cost) },
+    // Cost is estimated after variables are coerced, by our own plugin (cost-plugin.ts).
+    costLimit: { enabled: false },
   }).protect();
   return {
     // armor's only plugins (suggestions, tokens) are disabled above: its rules are all we use.

@@ -1,0 +1,38 @@
+import type { Config } from '../config.js';
+import { RateLimitedError } from '../errors.js';
+import type { LimitStore, Release } from './limit-store.js';
+
+/**
+ * Fair sharing between tenants: a bound on concurrent requests per caller (token subject) and
+ * per customer, and a token bucket per caller. The counters live in a `LimitStore` (in memory
+ * per instance today; a shared store can back it without changing this module).
+ */
+
+/** The bounds, from configuration (`config.fairShare`). */
+export type FairShareLimits = Config['fairShare'];
+
+// When a concurrency slot frees up is unknown: clients are told to wait a second.
+const CONCURRENCY_RETRY_MS = 1000;
+
+/** Admits requests within the configured bounds. */
+export class Admission {
+  constructor(
+    private readonly store: LimitStore,
+    private readonly limits: FairShareLimits,
+  ) {}
+
+  /** Admits one request of `subject`: a release for when it ends, or throws `RateLimitedError` (429). */
+  async admitCaller(subject: string): Promise<Release> {
+    const wait = await this.store.take(`rate:caller:${subject}`, this.limits.callerPerSecond, this.limits.callerBurst);
+    if (wait > 0) throw new RateLimitedError('caller', wait);
+    const release = await this.store.acquire(`concurrent:caller:${subject}`, this.limits.callerConcurrency);
+    if (release === null) throw new RateLimitedError('caller', CONCURRENCY_RETRY_MS);
+    return release;
+  }
+
+  /** Admits one request for `customerId` (once the caller's customer is known): a release, or the refusal. */
+  async admitCustomer(customerId: string): Promise<Release | RateLimitedError> {
+    const release = await this.store.acquire(`concurrent:customer:${customerId}`, this.limits.customerConcurrency);
+    return release ?? new RateLimitedError('customer', CONCURRENCY_RETRY_MS);
+  }
+}
