@@ -24,6 +24,8 @@ export interface FaultController {
 export interface ServiceStats {
   total: number;
   byOperation: Record<string, number>;
+  /** Requests being worked on right now (received, not yet answered, not deliberately hung). */
+  readonly working: number;
   reset(): void;
 }
 
@@ -123,6 +125,7 @@ interface RouteMatch {
 class Stats implements ServiceStats {
   total = 0;
   byOperation: Record<string, number> = {};
+  working = 0;
 
   reset(): void {
     this.total = 0;
@@ -193,6 +196,16 @@ export async function startJsonService(options: JsonServiceOptions): Promise<Dem
   server.headersTimeout = 66_000;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Tests that move a manual clock wait until no request is being worked on, so a budget
+    // never runs out while an answer is on its way (a hung request no longer counts).
+    let working = true;
+    stats.working++;
+    const idle = () => {
+      if (!working) return;
+      working = false;
+      stats.working--;
+    };
+    res.once('close', idle);
     const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const demo = path === '/_demo' || path.startsWith('/_demo/');
@@ -226,6 +239,7 @@ export async function startJsonService(options: JsonServiceOptions): Promise<Dem
     if (closed) return;
     const fault = faults.take(`${method} ${path}`);
     if (fault) {
+      if (fault.kind === 'hang') idle();
       await applyFault(res, fault);
       return;
     }

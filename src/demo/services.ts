@@ -23,6 +23,8 @@ export interface DemoServices {
   readonly urls: { customers: string; billing: string; licenses: string };
   resetStats(): void;
   totalRequests(): number;
+  /** Requests the three services are working on right now (hung ones excluded). */
+  working(): number;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startDemoServices(options: DemoServicesOptions = {}): Prom
       for (const service of services) service.stats.reset();
     },
     totalRequests: () => services.reduce((sum, service) => sum + service.stats.total, 0),
+    working: () => services.reduce((sum, service) => sum + service.stats.working, 0),
     close: async () => {
       await Promise.all(services.map((service) => service.close()));
     },

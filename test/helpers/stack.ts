@@ -1,6 +1,6 @@
 import { type RunningApp, type StartOptions, startApp } from '../../src/app.js';
 import type { KeyStatus, TokenVerifier } from '../../src/auth/verifier.js';
-import { type Clock, systemClock } from '../../src/clock.js';
+import { type Clock, ManualClock, systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createDevIssuer, type DevIssuer, type SignOptions } from '../../src/demo/dev-issuer.js';
 import type { PersonaName } from '../../src/demo/personas.js';
@@ -32,6 +32,8 @@ export interface TestStack {
   readonly verifier: TokenVerifier & KeyStatus;
   readonly upstreams: Upstreams;
   token(persona: PersonaName, options?: SignOptions): Promise<string>;
+  /** Moves the stack's `ManualClock` until `pending` settles, never while an upstream is answering. */
+  settle<T>(pending: Promise<T>, stepMs?: number): Promise<T>;
   /** POSTs a GraphQL request; `token: null` sends none. */
   gql<T = GqlData>(
     query: string,
@@ -145,6 +147,10 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     logs,
     rawLogs: () => raw,
     token: (persona, signOptions) => issuer.signPersona(persona, signOptions),
+    settle: (pending, stepMs) => {
+      if (!(clock instanceof ManualClock)) throw new Error('settle() needs a stack started with a ManualClock');
+      return advanceUntilSettled(clock, pending, stepMs, () => demo.working() === 0);
+    },
     async gql(query, { token, persona, variables, headers = {} } = {}) {
       const bearer = token !== undefined ? token : await issuer.signPersona(persona ?? 'alice');
       const response = await fetch(url, {
@@ -170,24 +176,25 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
 }
 
 /**
- * Moves a manual clock forward in steps until `pending` settles, yielding to I/O between
- * steps: a timer can only fire once the code that schedules it has run, and nothing fires
- * because the machine is slow. Resolves to what `pending` resolved to.
+ * Moves a manual clock forward in small steps until `pending` settles, yielding to I/O between
+ * steps, and only while `idle()` says no upstream is working on an answer: time passes for
+ * what waits (pauses, budgets of hung calls), never for an answer that is on its way, so a
+ * slow machine cannot make a budget run out. Resolves to what `pending` resolved to.
  */
 export async function advanceUntilSettled<T>(
   clock: { advance(ms: number): void },
   pending: Promise<T>,
-  stepMs = 50,
-  maxSteps = 10_000,
+  stepMs = 10,
+  idle: () => boolean = () => true,
 ): Promise<T> {
   let settled = false;
   const watched = pending.finally(() => {
     settled = true;
   });
-  for (let step = 0; !settled && step < maxSteps; step++) {
+  while (!settled) {
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setTimeout(resolve, 1));
-    if (!settled) clock.advance(stepMs);
+    if (!settled && idle()) clock.advance(stepMs);
   }
   return watched;
 }

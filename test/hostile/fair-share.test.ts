@@ -6,7 +6,7 @@
  */
 import { ManualClock } from '../../src/clock.js';
 import { customerBySlug, seedWorld } from '../../src/demo/world.js';
-import { advanceUntilSettled, type GqlResult, startStack, type TestStack } from '../helpers/stack.js';
+import { type GqlResult, startStack, type TestStack } from '../helpers/stack.js';
 import { expectKnownCodes, expectNoLeak } from './leaks.js';
 
 /** `n` aliases of `body`, named a0, a1, ... */
@@ -207,7 +207,7 @@ describe('fair sharing', () => {
       expect((await stack.gql('{ viewer { subject } }', { persona: 'carol' })).status).toBe(200);
       // The hanging calls time out (on the clock); their slots are released, Acme is served again.
       stack.demo.licenses.faults.set(null);
-      await advanceUntilSettled(clock, Promise.all(inFlight));
+      await stack.settle(Promise.all(inFlight));
       expect((await stack.gql('{ viewer { customer { name } } }', { persona: 'bob' })).status).toBe(200);
     } finally {
       stack.demo.licenses.faults.set(null);
