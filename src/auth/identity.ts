@@ -54,7 +54,8 @@ export class Identity {
 
   private async lookup(): Promise<BusinessIdentity> {
     const { claimedUserId, claimedCustomerId, subject } = this.principal;
-    const user = claimedUserId !== null ? await this.loaders.user.load(claimedUserId) : await this.loaders.userBySubject.load(subject);
+    const user =
+      claimedUserId !== null ? await this.loaders.user.load(claimedUserId) : ((await this.loaders.usersBySubject.load(subject))[0] ?? null);
     // A claimed user must belong to this subject: a mismatch means a misconfigured issuer,
     // and the safe reading is "nobody we know".
     if (user !== null && user.subject !== subject) return { user: null, customerId: null };
