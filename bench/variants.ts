@@ -69,8 +69,8 @@ export function benchVerifier(jwksUrl: string): TokenVerifier {
 export function personaPrincipal(persona: PersonaName, expiresAt = Math.floor(Date.now() / 1000) + 3600): Principal {
   const p = PERSONAS[persona];
   return principalFromClaims(
-    { sub: p.subject, azp: p.clientId, scope: 'openid profile', permissions: [...p.permissions], exp: expiresAt },
-    { userIdClaim: 'https://bff.example.com/user_id', customerIdClaim: 'https://bff.example.com/customer_id' },
+    { iss: DEV_ISSUER, sub: p.subject, azp: p.clientId, scope: 'openid profile email', permissions: [...p.permissions], exp: expiresAt },
+    loadConfig({}).auth.claims,
   );
 }
 

@@ -24,6 +24,9 @@ const url = z
 
 const list = z.string().transform((value) => value.split(/[\s,]+/).filter(Boolean));
 
+/** Where a deployment reads API permissions from (OIDC scopes never count). */
+export const PERMISSION_SOURCES = ['permissions', 'scope', 'scp'] as const;
+
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
@@ -48,6 +51,11 @@ export const ENV = z.object({
   AUTH_REQUIRE_AT_JWT: bool.default(false),
   AUTH_USER_ID_CLAIM: z.string().trim().min(1).default('https://bff.example.com/user_id'),
   AUTH_CUSTOMER_ID_CLAIM: z.string().trim().min(1).default('https://bff.example.com/customer_id'),
+  AUTH_PERMISSION_SOURCES: list.pipe(z.array(z.enum(PERMISSION_SOURCES)).min(1)).default(['permissions']),
+  AUTH_SUPPORT_CLIENT_IDS: list.optional(),
+  AUTH_MACHINE_SUPPORT_CLIENT_IDS: list.default([]),
+  AUTH_ORGANIZATIONS: bool.default(true),
+  AUTH_ORGANIZATION_CLAIM: z.string().trim().min(1).default('org_id'),
   AUTH_TOKEN_CACHE_SIZE: int(0, 1_000_000).default(10_000),
   AUTH_TOKEN_CACHE_TTL_SECONDS: int(0, 3600).default(60),
   AUTH_JWKS_COOLDOWN_SECONDS: int(0, 3600).default(30),
@@ -93,6 +101,12 @@ export type AuthConfig = Config['auth'];
 export type UpstreamConfig = Config['upstream'];
 /** Query-shape limits enforced before execution. */
 export type QueryLimits = Config['queryLimits'];
+/** How verified claims become permissions and business identity hints. */
+export type ClaimPolicy = AuthConfig['claims'];
+
+// The demo world's support console (`dave`'s client in src/demo/personas.ts): with the demo
+// issuer, and only there, it is the client trusted with support:read unless configured.
+const DEMO_SUPPORT_CLIENT_IDS = ['support-console'];
 
 // The shape the code reads. Groups follow the modules that use them, so each takes its own
 // group whole (`createUpstreams(config.upstream)`) instead of reshaping it again.
@@ -127,8 +141,19 @@ function toConfig(env: Env) {
       algorithms: env.AUTH_ALGORITHMS,
       clockToleranceSeconds: env.AUTH_CLOCK_TOLERANCE_SECONDS,
       requireAtJwt: env.AUTH_REQUIRE_AT_JWT,
-      userIdClaim: env.AUTH_USER_ID_CLAIM,
-      customerIdClaim: env.AUTH_CUSTOMER_ID_CLAIM,
+      claims: {
+        /** Token claims that carry API permissions; OIDC scopes (openid, profile, ...) never count. */
+        permissionSources: env.AUTH_PERMISSION_SOURCES,
+        /** Clients (`azp`/`client_id`) whose user tokens may carry cross-tenant permissions (support:read). */
+        supportClientIds: env.AUTH_SUPPORT_CLIENT_IDS ?? (issuer.mode === 'demo' ? DEMO_SUPPORT_CLIENT_IDS : []),
+        /** Clients whose machine-to-machine tokens may carry cross-tenant permissions. */
+        machineSupportClientIds: env.AUTH_MACHINE_SUPPORT_CLIENT_IDS,
+        userIdClaim: env.AUTH_USER_ID_CLAIM,
+        customerIdClaim: env.AUTH_CUSTOMER_ID_CLAIM,
+        /** Map the organization claim to a customer (through the customer API); false: ignore it. */
+        organizations: env.AUTH_ORGANIZATIONS,
+        organizationClaim: env.AUTH_ORGANIZATION_CLAIM,
+      },
       tokenCacheSize: env.AUTH_TOKEN_CACHE_SIZE,
       tokenCacheTtlSeconds: env.AUTH_TOKEN_CACHE_TTL_SECONDS,
       jwksCooldownSeconds: env.AUTH_JWKS_COOLDOWN_SECONDS,
@@ -213,6 +238,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       'demo services never start there',
       'the demo services',
     ),
+    ...claimProblems(raw),
   );
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return toConfig(parsed.data);
@@ -241,6 +267,44 @@ function allOrNone(
   if (missing.length === 0 || (!production && missing.length === keys.length)) return [];
   const why = production ? `required in production (${productionWhy})` : `set ${keys.join(', ')} together, or none for ${fallback}`;
   return missing.map((key) => `${key}: ${why}`);
+}
+
+// Registered and provider-reserved claims: a business-identity claim with one of these names
+// would read something the issuer means otherwise.
+const RESERVED_CLAIMS = new Set([
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'azp',
+  'client_id',
+  'scope',
+  'scp',
+  'permissions',
+  'gty',
+]);
+
+/** Identity claims must be distinct, not reserved, and never the organization claim. */
+function claimProblems(raw: Record<string, string>): string[] {
+  const problems: string[] = [];
+  const organizationClaim = raw.AUTH_ORGANIZATION_CLAIM?.trim() ?? 'org_id';
+  for (const key of ['AUTH_USER_ID_CLAIM', 'AUTH_CUSTOMER_ID_CLAIM']) {
+    const claim = raw[key]?.trim();
+    if (claim === undefined) continue;
+    if (claim === organizationClaim || claim === 'org_id') {
+      problems.push(
+        `${key}: "${claim}" is an Auth0 Organization id, not a business id; organizations are mapped to customers through the customer API (AUTH_ORGANIZATIONS=true, AUTH_ORGANIZATION_CLAIM)`,
+      );
+    } else if (RESERVED_CLAIMS.has(claim)) {
+      problems.push(
+        `${key}: "${claim}" is a registered claim; use a namespaced claim set by your Action, e.g. https://your-company.com/user_id`,
+      );
+    }
+  }
+  return problems;
 }
 
 function trimSlash(value: string): string {

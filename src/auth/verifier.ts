@@ -21,8 +21,7 @@ export type VerifierSettings = Pick<
   | 'algorithms'
   | 'clockToleranceSeconds'
   | 'requireAtJwt'
-  | 'userIdClaim'
-  | 'customerIdClaim'
+  | 'claims'
   | 'tokenCacheSize'
   | 'tokenCacheTtlSeconds'
   | 'jwksCooldownSeconds'
@@ -114,7 +113,7 @@ export function createTokenVerifier(
     }
     // jose checks that `sub` is present, not that it is usable as an identity.
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new UnauthenticatedError();
-    const principal = principalFromClaims(payload, settings);
+    const principal = principalFromClaims(payload, settings.claims);
     remember(token, principal);
     return principal;
   }

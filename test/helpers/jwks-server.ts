@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import { DEV_AUDIENCE, DEV_ISSUER } from '../../src/demo/dev-issuer.js';
+import { DEV_AUDIENCE, DEV_ISSUER, DEV_USERINFO_AUDIENCE } from '../../src/demo/dev-issuer.js';
 import { PERSONAS, type PersonaName } from '../../src/demo/personas.js';
 
 /**
@@ -95,7 +95,7 @@ export interface TestKey {
   /** Signs `payload` with RS256; header/claims defaults match the development issuer. */
   sign(
     payload: JWTPayload,
-    options?: { header?: Record<string, unknown>; ttlSeconds?: number | null; issuer?: string; audience?: string },
+    options?: { header?: Record<string, unknown>; ttlSeconds?: number | null; issuer?: string; audience?: string | string[] },
   ): Promise<string>;
 }
 
@@ -111,8 +111,8 @@ export async function createTestKey(kid: string): Promise<TestKey> {
       const iat = Math.floor(Date.now() / 1000);
       const jwt = new SignJWT({ iat, ...payload })
         .setProtectedHeader({ alg: 'RS256', kid, typ: 'at+jwt', ...options.header })
-        .setIssuer(options.issuer ?? DEV_ISSUER)
-        .setAudience(options.audience ?? DEV_AUDIENCE);
+        .setIssuer(options.issuer ?? payload.iss ?? DEV_ISSUER)
+        .setAudience(options.audience ?? payload.aud ?? DEV_AUDIENCE);
       // `ttlSeconds: null` leaves `exp` out entirely.
       if (options.ttlSeconds !== null) jwt.setExpirationTime(iat + (options.ttlSeconds ?? 3600));
       return jwt.sign(privateKey);
@@ -120,8 +120,15 @@ export async function createTestKey(kid: string): Promise<TestKey> {
   };
 }
 
-/** The claims the development issuer puts in a persona's access token. */
+/** The claims the development issuer puts in a persona's access token (Auth0's shape). */
 export function personaClaims(persona: PersonaName): JWTPayload {
   const p = PERSONAS[persona];
-  return { sub: p.subject, azp: p.clientId, scope: 'openid profile', permissions: [...p.permissions] };
+  return {
+    iss: DEV_ISSUER,
+    aud: [DEV_AUDIENCE, DEV_USERINFO_AUDIENCE],
+    sub: p.subject,
+    azp: p.clientId,
+    scope: 'openid profile email',
+    permissions: [...p.permissions],
+  };
 }

@@ -85,6 +85,8 @@ const STACK_DEFAULTS: Record<string, string> = {
   AUTH_TOKEN_CACHE_SIZE: '1000',
   AUTH_JWKS_TIMEOUT_MS: '2000',
   CORS_ORIGINS: 'https://portal.example.com',
+  // The demo world's support console, as an operator would list their own.
+  AUTH_SUPPORT_CLIENT_IDS: 'support-console',
 };
 
 /** Starts everything on ephemeral ports; call `stop()` in afterAll. */

@@ -44,7 +44,8 @@ describe('viewer: who am I', () => {
     expect(viewer.subject).toBe(PERSONAS[persona].subject);
     expect(viewer.clientId).toBe(PERSONAS[persona].clientId);
     expect(viewer.isSupportStaff).toBe(want.support);
-    expect(viewer.permissions).toEqual([...PERSONAS[persona].permissions, 'openid', 'profile'].sort());
+    // API permissions only: the OIDC scopes of the login (openid profile email) are not permissions.
+    expect(viewer.permissions).toEqual([...PERSONAS[persona].permissions].sort());
     expect(viewer.entitlements).toEqual(want.entitlements);
     expect(viewer.customer).toEqual(
       want.customer ? { id: facts.customers[want.customer].id, name: facts.customers[want.customer].name } : null,
