@@ -62,7 +62,7 @@ const BODY_LIMIT = 100 * 1024;
 
 /** The verifier configuration of the product's defaults (config.ts), for the dev issuer. */
 export function benchVerifier(jwksUrl: string): TokenVerifier {
-  return createTokenVerifier(loadConfig({}).auth, { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwksUrl });
+  return createTokenVerifier(loadConfig({}).auth, [{ issuer: DEV_ISSUER, audiences: [DEV_AUDIENCE], jwksUrl }]);
 }
 
 /** The principal the verifier derives from a dev-issuer token of `persona` (V1 skips the token). */

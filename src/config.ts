@@ -24,6 +24,25 @@ const url = z
 
 const list = z.string().transform((value) => value.split(/[\s,]+/).filter(Boolean));
 
+/** A JSON value in a variable; a parse failure is one clear problem, not a stack. */
+const json = z.string().transform((value, ctx) => {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be valid JSON' });
+    return z.NEVER;
+  }
+});
+
+/** One trusted token issuer: whose tokens, for which audiences, keys from where (discovered when absent). */
+const issuerEntry = z
+  .object({
+    issuer: z.string().trim().min(1),
+    audiences: z.array(z.string().trim().min(1)).min(1, 'needs at least one audience'),
+    jwksUrl: url.optional(),
+  })
+  .strict();
+
 /** Where a deployment reads API permissions from (OIDC scopes never count). */
 export const PERMISSION_SOURCES = ['permissions', 'scope', 'scp'] as const;
 
@@ -44,8 +63,9 @@ export const ENV = z.object({
   SHUTDOWN_DELAY_MS: int(0, 60_000).optional(),
 
   AUTH_ISSUER: z.string().trim().min(1).optional(),
-  AUTH_AUDIENCE: z.string().trim().min(1).optional(),
+  AUTH_AUDIENCE: list.pipe(z.array(z.string()).min(1)).optional(),
   AUTH_JWKS_URL: url.optional(),
+  AUTH_ISSUERS: json.pipe(z.array(issuerEntry).min(1, 'must list at least one issuer')).optional(),
   AUTH_ALGORITHMS: list.pipe(z.array(z.enum(JWS_ALGORITHMS)).min(1)).default(['RS256']),
   AUTH_CLOCK_TOLERANCE_SECONDS: int(0, 300).default(5),
   AUTH_REQUIRE_AT_JWT: bool.default(false),
@@ -56,6 +76,7 @@ export const ENV = z.object({
   AUTH_MACHINE_SUPPORT_CLIENT_IDS: list.default([]),
   AUTH_ORGANIZATIONS: bool.default(true),
   AUTH_ORGANIZATION_CLAIM: z.string().trim().min(1).default('org_id'),
+  AUTH_REJECTION_LOG_WINDOW_SECONDS: int(1, 86_400).default(60),
   AUTH_TOKEN_CACHE_SIZE: int(0, 1_000_000).default(10_000),
   AUTH_TOKEN_CACHE_TTL_SECONDS: int(0, 3600).default(60),
   AUTH_JWKS_COOLDOWN_SECONDS: int(0, 3600).default(30),
@@ -101,6 +122,8 @@ export type AuthConfig = Config['auth'];
 export type UpstreamConfig = Config['upstream'];
 /** Query-shape limits enforced before execution. */
 export type QueryLimits = Config['queryLimits'];
+/** One configured issuer: exact `iss`, accepted audiences, JWKS URL (`null`: discovered from the issuer). */
+export type IssuerConfig = Extract<AuthConfig, { mode: 'remote' }>['issuers'][number];
 /** How verified claims become permissions and business identity hints. */
 export type ClaimPolicy = AuthConfig['claims'];
 
@@ -112,10 +135,8 @@ const DEMO_SUPPORT_CLIENT_IDS = ['support-console'];
 // group whole (`createUpstreams(config.upstream)`) instead of reshaping it again.
 function toConfig(env: Env) {
   const production = env.NODE_ENV === 'production';
-  const issuer =
-    env.AUTH_ISSUER !== undefined && env.AUTH_AUDIENCE !== undefined && env.AUTH_JWKS_URL !== undefined
-      ? ({ mode: 'remote', issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE, jwksUrl: env.AUTH_JWKS_URL } as const)
-      : ({ mode: 'demo' } as const);
+  const issuers = configuredIssuers(env);
+  const issuer = issuers.length > 0 ? ({ mode: 'remote', issuers } as const) : ({ mode: 'demo' } as const);
   const urls =
     env.CUSTOMERS_API_URL !== undefined && env.BILLING_API_URL !== undefined && env.LICENSES_API_URL !== undefined
       ? ({
@@ -154,6 +175,8 @@ function toConfig(env: Env) {
         organizations: env.AUTH_ORGANIZATIONS,
         organizationClaim: env.AUTH_ORGANIZATION_CLAIM,
       },
+      /** One `auth.rejected` line per reason per window; repeats are counted, not written. */
+      rejectionLogWindowSeconds: env.AUTH_REJECTION_LOG_WINDOW_SECONDS,
       tokenCacheSize: env.AUTH_TOKEN_CACHE_SIZE,
       tokenCacheTtlSeconds: env.AUTH_TOKEN_CACHE_TTL_SECONDS,
       jwksCooldownSeconds: env.AUTH_JWKS_COOLDOWN_SECONDS,
@@ -196,6 +219,8 @@ function toConfig(env: Env) {
   };
 }
 
+const JSON_VARIABLES = new Set(['AUTH_ISSUERS']);
+
 /** Thrown with every configuration problem found, one per line. */
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -217,20 +242,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = parsed.success
     ? []
     : parsed.error.issues.map((issue) => {
-        const key = String(issue.path[0] ?? '');
-        const shown = source[key] === undefined ? '' : ` (got ${JSON.stringify(source[key])})`;
-        return `${key}: ${issue.message}${shown}`;
+        const [variable, ...inside] = issue.path;
+        const key = String(variable ?? '');
+        // Inside a JSON variable, name the entry and field (AUTH_ISSUERS[0].jwksUrl), not the whole value.
+        const where = JSON_VARIABLES.has(key)
+          ? inside.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('')
+          : '';
+        const shown = source[key] === undefined || where !== '' ? '' : ` (got ${JSON.stringify(source[key])})`;
+        return `${key}${where}: ${issue.message}${shown}`;
       });
   // Cross-variable rules are checked on presence, so they are reported with the rest.
   const production = (raw.NODE_ENV ?? 'development') === 'production';
   problems.push(
-    ...allOrNone(
-      raw,
-      ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URL'],
-      production,
-      'the demo issuer is never used there',
-      'the demo issuer',
-    ),
+    ...issuerProblems(raw, production),
     ...allOrNone(
       raw,
       ['CUSTOMERS_API_URL', 'BILLING_API_URL', 'LICENSES_API_URL'],
@@ -267,6 +291,66 @@ function allOrNone(
   if (missing.length === 0 || (!production && missing.length === keys.length)) return [];
   const why = production ? `required in production (${productionWhy})` : `set ${keys.join(', ')} together, or none for ${fallback}`;
   return missing.map((key) => `${key}: ${why}`);
+}
+
+/** The issuers as configured: the one-issuer shorthand first, then `AUTH_ISSUERS`. */
+function configuredIssuers(env: Env) {
+  const shorthand =
+    env.AUTH_ISSUER !== undefined && env.AUTH_AUDIENCE !== undefined
+      ? [{ issuer: env.AUTH_ISSUER, audiences: env.AUTH_AUDIENCE, jwksUrl: env.AUTH_JWKS_URL ?? null }]
+      : [];
+  const listed = (env.AUTH_ISSUERS ?? []).map((entry) => ({
+    issuer: entry.issuer,
+    audiences: entry.audiences,
+    jwksUrl: entry.jwksUrl ?? null,
+  }));
+  return [...shorthand, ...listed];
+}
+
+/**
+ * Issuers: the shorthand's variables go together, each issuer string is a URL (https in
+ * production) exactly as tokens carry it in `iss`, no issuer is configured twice, and
+ * production has at least one (the demo issuer is never used there).
+ */
+function issuerProblems(raw: Record<string, string>, production: boolean): string[] {
+  const problems: string[] = [];
+  const has = (key: string) => raw[key] !== undefined;
+  if (has('AUTH_ISSUER') !== has('AUTH_AUDIENCE')) {
+    problems.push(`${has('AUTH_ISSUER') ? 'AUTH_AUDIENCE' : 'AUTH_ISSUER'}: set AUTH_ISSUER and AUTH_AUDIENCE together`);
+  }
+  if (has('AUTH_JWKS_URL') && !has('AUTH_ISSUER')) problems.push('AUTH_JWKS_URL: belongs to AUTH_ISSUER, which is not set');
+  if (production && !has('AUTH_ISSUERS') && !has('AUTH_ISSUER') && !has('AUTH_AUDIENCE')) {
+    const why = 'required in production (the demo issuer is never used there); or list issuers in AUTH_ISSUERS';
+    problems.push(`AUTH_ISSUER: ${why}`, `AUTH_AUDIENCE: ${why}`);
+  }
+  const listed = ENV.shape.AUTH_ISSUERS.safeParse(raw.AUTH_ISSUERS);
+  const issuers: [string, string][] = [
+    ...(has('AUTH_ISSUER') ? [['AUTH_ISSUER', raw.AUTH_ISSUER!.trim()] as [string, string]] : []),
+    ...(listed.success ? (listed.data ?? []).map((entry, i): [string, string] => [`AUTH_ISSUERS[${i}].issuer`, entry.issuer]) : []),
+  ];
+  const seen = new Map<string, string>();
+  for (const [where, issuer] of issuers) {
+    const problem = issuerUrlProblem(issuer, production);
+    if (problem !== null) problems.push(`${where}: ${problem} (got ${JSON.stringify(issuer)})`);
+    // With or without its trailing slash an issuer is the same one (see src/auth/issuers.ts).
+    const key = issuer.replace(/\/+$/, '');
+    const first = seen.get(key);
+    if (first !== undefined) problems.push(`${where}: the same issuer as ${first}; configure each issuer once`);
+    else seen.set(key, where);
+  }
+  return problems;
+}
+
+/** Why an issuer string cannot be an issuer identifier, or null. */
+function issuerUrlProblem(issuer: string, production: boolean): string | null {
+  const example = 'e.g. https://YOUR_TENANT.eu.auth0.com/';
+  if (!URL.canParse(issuer)) return `must be the issuer URL exactly as tokens carry it in "iss", ${example}`;
+  const parsed = new URL(issuer);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return `must be an https URL, ${example}`;
+  if (production && parsed.protocol !== 'https:') return 'must be an https URL in production';
+  if (parsed.search !== '' || parsed.hash !== '' || parsed.username !== '' || parsed.password !== '')
+    return 'must not carry a query, fragment or credentials';
+  return null;
 }
 
 // Registered and provider-reserved claims: a business-identity claim with one of these names

@@ -132,3 +132,71 @@ export function personaClaims(persona: PersonaName): JWTPayload {
     permissions: [...p.permissions],
   };
 }
+
+/** A test issuer with OpenID discovery: its configuration document and key set, under `path`. */
+export interface IssuerServer {
+  /** The issuer identifier (`http://127.0.0.1:<port><path>`), with its trailing slash. */
+  readonly issuer: string;
+  /** Requests per document so far. */
+  readonly requests: { discovery: number; jwks: number };
+  /** What the discovery document does: answer, fail, redirect, or name another issuer. */
+  discovery: 'ok' | 'error' | 'redirect' | 'wrong-issuer';
+  /** Where `redirect` mode points. */
+  redirectTo: string;
+  keys: JWK[];
+  close(): Promise<void>;
+}
+
+/** Starts an issuer on a free loopback port serving `<path>.well-known/openid-configuration` and its JWKS. */
+export async function startIssuerServer(keys: JWK[], path = '/tenant/'): Promise<IssuerServer> {
+  const requests = { discovery: 0, jwks: 0 };
+  let origin = '';
+  const state = {
+    discovery: 'ok' as IssuerServer['discovery'],
+    redirectTo: 'http://169.254.169.254/latest/meta-data/',
+    keys,
+  };
+  const server: Server = createServer((req, res) => {
+    const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (req.url === `${path}.well-known/openid-configuration`) {
+      requests.discovery++;
+      if (state.discovery === 'error') return json(503, { error: 'unavailable' });
+      if (state.discovery === 'redirect') return res.writeHead(302, { location: state.redirectTo }).end();
+      const issuer = state.discovery === 'wrong-issuer' ? 'https://someone-else.example/' : `${origin}${path}`;
+      return json(200, { issuer, jwks_uri: `${origin}${path}.well-known/jwks.json`, id_token_signing_alg_values_supported: ['RS256'] });
+    }
+    if (req.url === `${path}.well-known/jwks.json`) {
+      requests.jwks++;
+      return json(200, { keys: state.keys });
+    }
+    json(404, { error: 'not_found' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    issuer: `${origin}${path}`,
+    requests,
+    get discovery() {
+      return state.discovery;
+    },
+    set discovery(mode) {
+      state.discovery = mode;
+    },
+    get redirectTo() {
+      return state.redirectTo;
+    },
+    set redirectTo(location: string) {
+      state.redirectTo = location;
+    },
+    get keys() {
+      return state.keys;
+    },
+    set keys(next: JWK[]) {
+      state.keys = next;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

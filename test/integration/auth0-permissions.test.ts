@@ -3,6 +3,7 @@
  * the escalation attempts of issue 10 (a requested scope, a permission from the wrong
  * application, a machine token) are refused; what is configured is honoured.
  */
+import { ManualClock } from '../../src/clock.js';
 import { personaUser } from '../../src/demo/world.js';
 import { errorAt, startStack, type TestStack } from '../helpers/stack.js';
 import { worldFacts } from '../helpers/world.js';
@@ -140,4 +141,27 @@ describe('configured: scope and scp count, one machine client is trusted with su
     expect(other.data!.viewer.isSupportStaff).toBe(false);
     expect(other.data!.globex).toBeNull();
   });
+});
+
+test('a withheld permission is logged for the operator, once per window however many tokens carry it', async () => {
+  const clock = new ManualClock(Date.now());
+  const fresh = await startStack({ clock });
+  try {
+    for (const jti of ['a', 'b', 'c']) {
+      const token = await fresh.token('bob', { claims: { permissions: ['read:customers', 'support:read'], jti } });
+      expect((await fresh.gql('{ viewer { isSupportStaff } }', { token })).data!.viewer.isSupportStaff).toBe(false);
+    }
+    const withheld = fresh.logs.filter((line) => line.msg === 'auth.permissions_withheld');
+    expect(withheld).toEqual([
+      expect.objectContaining({ level: 'warn', permissions: ['support:read'], kind: 'user', clientId: 'portal-app', suppressed: 0 }),
+    ]);
+    expect(String(withheld[0]!.why)).toContain('AUTH_SUPPORT_CLIENT_IDS');
+    clock.advance(60_000);
+    await fresh.gql('{ viewer { isSupportStaff } }', {
+      token: await fresh.token('bob', { claims: { permissions: ['support:read'], jti: 'd' } }),
+    });
+    expect(fresh.logs.filter((line) => line.msg === 'auth.permissions_withheld')[1]).toMatchObject({ suppressed: 2 });
+  } finally {
+    await fresh.stop();
+  }
 });
