@@ -64,6 +64,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       issuers = [{ issuer: started.issuer, audiences: [started.audience], jwksUrl }];
       devIssuer = started;
       log.info('demo.issuer_started', { jwksUrl, issuer: started.issuer });
+      // Only reachable through DEMO_ISSUER_WITH_REAL_UPSTREAMS=true (config.ts refuses it otherwise).
+      if (config.upstream.mode === 'remote') log.warn('demo.issuer_guards_real_upstreams', { upstreams: config.upstream.urls });
     } else {
       issuers = config.auth.issuers;
     }

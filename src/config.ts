@@ -109,6 +109,7 @@ export const ENV = z.object({
 
   DEMO_SCALE: int(1, 1000).default(1),
   DEMO_LATENCY_MS: int(0, 10_000).default(0),
+  DEMO_ISSUER_WITH_REAL_UPSTREAMS: bool.default(false),
 });
 
 /** The environment after validation, before it is shaped. */
@@ -263,6 +264,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       'the demo services',
     ),
     ...claimProblems(raw),
+    ...demoIssuerProblems(raw, production),
   );
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return toConfig(parsed.data);
@@ -389,6 +391,22 @@ function claimProblems(raw: Record<string, string>): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * Real upstreams guarded by the demo issuer need an explicit opt-in: its signing key sits in
+ * the repository's .dev/ folder, so anyone with a checkout could mint tokens for real data.
+ */
+function demoIssuerProblems(raw: Record<string, string>, production: boolean): string[] {
+  const optIn = raw.DEMO_ISSUER_WITH_REAL_UPSTREAMS !== undefined && ['true', '1', 'yes'].includes(raw.DEMO_ISSUER_WITH_REAL_UPSTREAMS);
+  if (production) return optIn ? ['DEMO_ISSUER_WITH_REAL_UPSTREAMS: never allowed in production (the demo issuer never runs there)'] : [];
+  const demoIssuer = raw.AUTH_ISSUER === undefined && raw.AUTH_ISSUERS === undefined;
+  // Partial upstream configuration is reported on its own (allOrNone).
+  const realUpstreams = ['CUSTOMERS_API_URL', 'BILLING_API_URL', 'LICENSES_API_URL'].every((key) => raw[key] !== undefined);
+  if (!demoIssuer || !realUpstreams || optIn) return [];
+  return [
+    'DEMO_ISSUER_WITH_REAL_UPSTREAMS: the *_API_URLs point at real services but no issuer is configured, so the demo issuer (whose key anyone with this checkout can use) would guard real data; configure AUTH_ISSUER and AUTH_AUDIENCE, or set DEMO_ISSUER_WITH_REAL_UPSTREAMS=true to accept that on a development machine',
+  ];
 }
 
 function trimSlash(value: string): string {
