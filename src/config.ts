@@ -123,8 +123,6 @@ export type AuthConfig = Config['auth'];
 export type UpstreamConfig = Config['upstream'];
 /** Query-shape limits enforced before execution. */
 export type QueryLimits = Config['queryLimits'];
-/** One configured issuer: exact `iss`, accepted audiences, JWKS URL (`null`: discovered from the issuer). */
-export type IssuerConfig = Extract<AuthConfig, { mode: 'remote' }>['issuers'][number];
 /** How verified claims become permissions and business identity hints. */
 export type ClaimPolicy = AuthConfig['claims'];
 
@@ -376,6 +374,9 @@ const RESERVED_CLAIMS = new Set([
 /** Identity claims must be distinct, not reserved, and never the organization claim. */
 function claimProblems(raw: Record<string, string>): string[] {
   const problems: string[] = [];
+  if (raw.AUTH_USER_ID_CLAIM !== undefined && raw.AUTH_USER_ID_CLAIM.trim() === raw.AUTH_CUSTOMER_ID_CLAIM?.trim()) {
+    problems.push('AUTH_CUSTOMER_ID_CLAIM: must differ from AUTH_USER_ID_CLAIM (a user id is not a customer id)');
+  }
   const organizationClaim = raw.AUTH_ORGANIZATION_CLAIM?.trim() ?? 'org_id';
   for (const key of ['AUTH_USER_ID_CLAIM', 'AUTH_CUSTOMER_ID_CLAIM']) {
     const claim = raw[key]?.trim();

@@ -147,4 +147,7 @@ test('AUTH_CUSTOMER_ID_CLAIM=org_id is refused at start-up with what to do inste
   const user = problems.find((p) => p.startsWith('AUTH_USER_ID_CLAIM:'));
   expect(customer).toMatch(/^AUTH_CUSTOMER_ID_CLAIM: "org_id" is an Auth0 Organization id.*AUTH_ORGANIZATIONS/);
   expect(user).toMatch(/^AUTH_USER_ID_CLAIM: "sub" is a registered claim/);
+  expect(() => loadConfig({ AUTH_USER_ID_CLAIM: 'https://x/id', AUTH_CUSTOMER_ID_CLAIM: 'https://x/id' })).toThrow(
+    /AUTH_CUSTOMER_ID_CLAIM: must differ from AUTH_USER_ID_CLAIM/,
+  );
 });
