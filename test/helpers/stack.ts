@@ -89,6 +89,13 @@ const STACK_DEFAULTS: Record<string, string> = {
   AUTH_SUPPORT_CLIENT_IDS: 'support-console',
 };
 
+/**
+ * Production mode as an operator runs it (no landing page, no introspection, every issuer
+ * and upstream configured, nothing trusted by default), minus the shutdown pause so a test
+ * stack stops at once.
+ */
+export const PRODUCTION: Readonly<Record<string, string>> = { NODE_ENV: 'production', SHUTDOWN_DELAY_MS: '0' };
+
 /** Starts everything on ephemeral ports; call `stop()` in afterAll. */
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
   const issuer = await createDevIssuer({ keyFile: null });

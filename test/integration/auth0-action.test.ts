@@ -1,11 +1,12 @@
 /**
  * The post-login Action in integrations/auth0/, run against recorded post-login events, and
- * the tokens it shapes sent to the BFF over real HTTP: Action and BFF agree on who the user is.
+ * the tokens it shapes sent over real HTTP to the BFF in production mode: Action and BFF agree
+ * on who the user is.
  */
 import { DEV_AUDIENCE, DEV_USERINFO_AUDIENCE } from '../../src/demo/dev-issuer.js';
 import { customerBySlug, organizationIdOf, personaUser, personaUserIn, seedWorld } from '../../src/demo/world.js';
 import { type ActionOutcome, loadAction, type PostLoginEvent, recordedEvents } from '../helpers/auth0-action.js';
-import { startStack, type TestStack } from '../helpers/stack.js';
+import { PRODUCTION, startStack, type TestStack } from '../helpers/stack.js';
 
 const USER = 'https://bff.example.com/user_id';
 const CUSTOMER = 'https://bff.example.com/customer_id';
@@ -90,7 +91,7 @@ describe('the Action on recorded logins', () => {
 describe('the tokens the Action shapes, sent to the BFF', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ env: PRODUCTION });
   });
   afterAll(() => stack.stop());
 

@@ -1,11 +1,12 @@
 /**
  * Identity linking as the seed thread recommends (business user id in app_metadata, put in
- * the token by a post-login Action), over real HTTP with Auth0-shaped tokens: a signed user
- * claim is trusted when that user exists, whatever identity provider the subject comes from;
- * claims never make somebody the backend does not know into a customer's user; claims that
- * contradict the backend read as nobody. Every "nobody" is one `identity.rejected` line.
+ * the token by a post-login Action), over real HTTP against the BFF in production mode with
+ * Auth0-shaped tokens: a signed user claim is trusted when that user exists, whatever identity
+ * provider the subject comes from; claims never make somebody the backend does not know into a
+ * customer's user; claims that contradict the backend read as nobody. Every "nobody" is one
+ * `identity.rejected` line.
  */
-import { startStack, type TestStack } from '../helpers/stack.js';
+import { PRODUCTION, startStack, type TestStack } from '../helpers/stack.js';
 import { trackIdentityConcurrency } from '../helpers/upstreams.js';
 import { worldFacts } from '../helpers/world.js';
 
@@ -20,7 +21,7 @@ const QUERY = `query($a: ID!, $ai: ID!) {
 let stack: TestStack;
 let facts: ReturnType<typeof worldFacts>;
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ env: PRODUCTION });
   facts = worldFacts(stack.world);
 });
 afterAll(() => stack.stop());
@@ -89,7 +90,7 @@ test.each(cases)('%s', async (_name, subject, claims, outcome) => {
 
 test('the user claim and the subject are looked up in one wave, not one after the other', async () => {
   const concurrency = trackIdentityConcurrency();
-  const parallel = await startStack({ wrapUpstreams: concurrency.wrap });
+  const parallel = await startStack({ env: PRODUCTION, wrapUpstreams: concurrency.wrap });
   try {
     const alice = worldFacts(parallel.world).alice;
     const result = await parallel.gql('{ viewer { customer { name } } }', {

@@ -15,7 +15,7 @@ import {
   startJwksServer,
   type TestKey,
 } from '../helpers/jwks-server.js';
-import { advanceUntilSettled, startStack, type TestStack } from '../helpers/stack.js';
+import { advanceUntilSettled, PRODUCTION, startStack, type TestStack } from '../helpers/stack.js';
 
 const QUERY = '{ viewer { subject customer { name } } }';
 const CUSTOM_DOMAIN = 'https://login.acme-bff.example/';
@@ -32,7 +32,10 @@ describe('a custom domain next to the canonical issuer', () => {
     customKey = await createTestKey('custom-domain-key');
     customJwks = await startJwksServer([customKey.publicJwk]);
     stack = await startStack({
-      env: { AUTH_ISSUERS: JSON.stringify([{ issuer: CUSTOM_DOMAIN, audiences: [CUSTOM_AUDIENCE], jwksUrl: customJwks.url }]) },
+      env: {
+        ...PRODUCTION,
+        AUTH_ISSUERS: JSON.stringify([{ issuer: CUSTOM_DOMAIN, audiences: [CUSTOM_AUDIENCE], jwksUrl: customJwks.url }]),
+      },
     });
     startup = [...stack.logs];
   });
@@ -97,7 +100,7 @@ describe('a custom domain next to the canonical issuer', () => {
 
 test('an issuer configured without its trailing slash accepts Auth0’s tokens (which have one), and says so at start-up', async () => {
   const bare = DEV_ISSUER.replace(/\/$/, '');
-  const stack = await startStack({ env: { AUTH_ISSUER: bare } });
+  const stack = await startStack({ env: { ...PRODUCTION, AUTH_ISSUER: bare } });
   try {
     const withSlash = await stack.gql(QUERY, { persona: 'alice' });
     expect(withSlash.status).toBe(200);
@@ -112,6 +115,8 @@ test('an issuer configured without its trailing slash accepts Auth0’s tokens (
   }
 });
 
+// The test issuer serves plain http on loopback, which production refuses for issuers: these
+// stacks run in development mode.
 describe('JWKS URL discovered from the OpenID configuration', () => {
   let key: TestKey;
   let issuer: IssuerServer;

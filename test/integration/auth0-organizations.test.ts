@@ -1,11 +1,12 @@
 /**
- * Auth0 Organizations over real HTTP: `org_id` is mapped to a customer through the customer
- * API; a person in several customers (erin: member at Acme, admin at Globex) picks one by
- * organization; a token whose organization and business user disagree is nobody.
+ * Auth0 Organizations over real HTTP against the BFF in production mode: `org_id` is mapped to
+ * a customer through the customer API; a person in several customers (erin: member at Acme,
+ * admin at Globex) picks one by organization; a token whose organization and business user
+ * disagree is nobody.
  */
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { organizationIdOf, personaUserIn } from '../../src/demo/world.js';
-import { errorAt, startStack, type TestStack } from '../helpers/stack.js';
+import { errorAt, PRODUCTION, startStack, type TestStack } from '../helpers/stack.js';
 import { trackIdentityConcurrency } from '../helpers/upstreams.js';
 import { worldFacts } from '../helpers/world.js';
 
@@ -20,7 +21,7 @@ describe('organizations on (the default)', () => {
   let facts: ReturnType<typeof worldFacts>;
   let ids: { a: string; g: string };
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ env: PRODUCTION });
     facts = worldFacts(stack.world);
     ids = { a: facts.acme.id, g: facts.globex.id };
   });
@@ -92,7 +93,7 @@ describe('organizations on (the default)', () => {
 
   test('subject, user claim and organization cost one call each, all in the same wave', async () => {
     const concurrency = trackIdentityConcurrency();
-    const parallel = await startStack({ wrapUpstreams: concurrency.wrap });
+    const parallel = await startStack({ env: PRODUCTION, wrapUpstreams: concurrency.wrap });
     try {
       const token = await parallel.token('erin', {
         organization: organizationIdOf('globex'),
@@ -117,7 +118,7 @@ describe('organizations on (the default)', () => {
 describe('organizations off (AUTH_ORGANIZATIONS=false)', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startStack({ env: { AUTH_ORGANIZATIONS: 'false' } });
+    stack = await startStack({ env: { ...PRODUCTION, AUTH_ORGANIZATIONS: 'false' } });
   });
   afterAll(() => stack.stop());
 

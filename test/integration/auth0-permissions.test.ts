@@ -1,11 +1,12 @@
 /**
- * Where permissions come from, with tokens shaped exactly like Auth0's, over real HTTP:
- * the escalation attempts of issue 10 (a requested scope, a permission from the wrong
- * application, a machine token) are refused; what is configured is honoured.
+ * Where permissions come from, with tokens shaped exactly like Auth0's, over real HTTP against
+ * the BFF in production mode: the escalation attempts of issue 10 (a requested scope, a
+ * permission from the wrong application, a machine token) are refused; what is configured is
+ * honoured.
  */
 import { ManualClock } from '../../src/clock.js';
 import { personaUser } from '../../src/demo/world.js';
-import { errorAt, startStack, type TestStack } from '../helpers/stack.js';
+import { errorAt, PRODUCTION, startStack, type TestStack } from '../helpers/stack.js';
 import { worldFacts } from '../helpers/world.js';
 
 const PROBE = `query($g: ID!, $gi: ID!) {
@@ -18,7 +19,7 @@ describe('default policy: permissions claim only, support:read only from the sup
   let stack: TestStack;
   let vars: { g: string; gi: string };
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ env: PRODUCTION });
     const facts = worldFacts(stack.world);
     vars = { g: facts.globex.id, gi: facts.invoicesOf(facts.globex.id)[0]!.id };
   });
@@ -98,7 +99,7 @@ describe('configured: scope and scp count, one machine client is trusted with su
   let vars: { g: string; gi: string };
   beforeAll(async () => {
     stack = await startStack({
-      env: { AUTH_PERMISSION_SOURCES: 'permissions,scope,scp', AUTH_MACHINE_SUPPORT_CLIENT_IDS: 'reporting-job' },
+      env: { ...PRODUCTION, AUTH_PERMISSION_SOURCES: 'permissions,scope,scp', AUTH_MACHINE_SUPPORT_CLIENT_IDS: 'reporting-job' },
     });
     const facts = worldFacts(stack.world);
     vars = { g: facts.globex.id, gi: facts.invoicesOf(facts.globex.id)[0]!.id };
@@ -145,7 +146,7 @@ describe('configured: scope and scp count, one machine client is trusted with su
 
 test('a withheld permission is logged for the operator, once per window however many tokens carry it', async () => {
   const clock = new ManualClock(Date.now());
-  const fresh = await startStack({ clock });
+  const fresh = await startStack({ clock, env: PRODUCTION });
   try {
     for (const jti of ['a', 'b', 'c']) {
       const token = await fresh.token('bob', { claims: { permissions: ['read:customers', 'support:read'], jti } });
