@@ -14,7 +14,8 @@ export async function discoverJwksUrl(issuer: string, options: Omit<FetchJsonOpt
   } catch (error) {
     throw new Error(`OpenID configuration at ${url}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  if (typeof document !== 'object' || document === null) throw new Error(`OpenID configuration at ${url}: not a JSON object`);
+  if (typeof document !== 'object' || document === null || Array.isArray(document))
+    throw new Error(`OpenID configuration at ${url}: not a JSON object`);
   const { issuer: named, jwks_uri: jwksUri } = document as Record<string, unknown>;
   if (typeof named !== 'string' || issuerKey(named) !== issuerKey(issuer)) {
     throw new Error(`OpenID configuration at ${url} names issuer ${JSON.stringify(named)}, not ${JSON.stringify(issuer)}`);
