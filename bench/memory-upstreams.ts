@@ -12,7 +12,8 @@ import type { Invoice } from '../src/upstream/types.js';
 export function createMemoryUpstreams(world: DemoWorld): Upstreams & { calls: number } {
   const customersById = new Map(world.customers.map((c) => [c.id, c]));
   const usersById = new Map(world.users.map((u) => [u.id, u]));
-  const usersBySubject = new Map(world.users.map((u) => [u.subject, u]));
+  const customersByOrganization = new Map(world.customers.map((c) => [c.organizationId, c]));
+  const usersBySubject = groupBy(world.users, (u) => u.subject);
   const usersByCustomer = groupBy(world.users, (u) => u.customerId ?? '');
   const accountsByCustomer = groupBy(world.accounts, (a) => a.customerId);
   const invoicesById = new Map(world.invoices.map((i) => [i.id, i]));
@@ -34,7 +35,8 @@ export function createMemoryUpstreams(world: DemoWorld): Upstreams & { calls: nu
     customers: {
       customersByIds: async (ids: string[]) => counted(() => pick(ids, customersById)),
       usersByIds: async (ids: string[]) => counted(() => pick(ids, usersById)),
-      usersBySubjects: async (subjects: string[]) => counted(() => pick(subjects, usersBySubject)),
+      customersByOrganizations: async (ids: string[]) => counted(() => pick(ids, customersByOrganization)),
+      usersBySubjects: async (subjects: string[]) => counted(() => many(subjects, usersBySubject)),
       usersByCustomers: async (ids: string[]) => counted(() => many(ids, usersByCustomer)),
     },
     billing: {

@@ -63,15 +63,15 @@ const BODY_LIMIT = 100 * 1024;
 
 /** The verifier configuration of the product's defaults (config.ts), for the dev issuer. */
 export function benchVerifier(jwksUrl: string): TokenVerifier {
-  return createTokenVerifier(loadConfig({}).auth, { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwksUrl });
+  return createTokenVerifier(loadConfig({}).auth, [{ issuer: DEV_ISSUER, audiences: [DEV_AUDIENCE], jwksUrl }]);
 }
 
 /** The principal the verifier derives from a dev-issuer token of `persona` (V1 skips the token). */
 export function personaPrincipal(persona: PersonaName, expiresAt = Math.floor(Date.now() / 1000) + 3600): Principal {
   const p = PERSONAS[persona];
   return principalFromClaims(
-    { sub: p.subject, azp: p.clientId, scope: 'openid profile', permissions: [...p.permissions], exp: expiresAt },
-    { userIdClaim: 'https://bff.example.com/user_id', customerIdClaim: 'https://bff.example.com/customer_id' },
+    { iss: DEV_ISSUER, sub: p.subject, azp: p.clientId, scope: 'openid profile email', permissions: [...p.permissions], exp: expiresAt },
+    loadConfig({}).auth.claims,
   );
 }
 

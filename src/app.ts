@@ -1,4 +1,4 @@
-import { type KeyStatus, type TokenVerifier, createTokenVerifier } from './auth/verifier.js';
+import { type IssuerCoordinates, type KeyStatus, type TokenVerifier, createTokenVerifier } from './auth/verifier.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { createDevIssuer, DEV_KEY_FILE, type DevIssuer } from './demo/dev-issuer.js';
@@ -57,16 +57,18 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
   const lifecycle = new Lifecycle({ clock, log, shutdownDelayMs: config.shutdownDelayMs });
   try {
     let devIssuer: DevIssuer | undefined;
-    let issuer: { issuer: string; audience: string; jwksUrl: string };
+    let issuers: readonly IssuerCoordinates[];
     if (config.auth.mode === 'demo') {
       const started = await createDevIssuer({ keyFile: options.devKeyFile === undefined ? DEV_KEY_FILE : options.devKeyFile });
       const jwksUrl = await started.listen(0);
       lifecycle.onStop('demo issuer', () => started.close());
-      issuer = { issuer: started.issuer, audience: started.audience, jwksUrl };
+      issuers = [{ issuer: started.issuer, audiences: [started.audience], jwksUrl }];
       devIssuer = started;
       log.info('demo.issuer_started', { jwksUrl, issuer: started.issuer });
+      // Only reachable through DEMO_ISSUER_WITH_REAL_UPSTREAMS=true (config.ts refuses it otherwise).
+      if (config.upstream.mode === 'remote') log.warn('demo.issuer_guards_real_upstreams', { upstreams: config.upstream.urls });
     } else {
-      issuer = config.auth;
+      issuers = config.auth.issuers;
     }
 
     let demo: DemoServices | undefined;
@@ -92,12 +94,13 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     const upstreams = options.wrapUpstreams ? options.wrapUpstreams(pools) : pools;
     lifecycle.requireReady('every upstream circuit is open', () => upstreams.available?.() ?? true);
 
-    const verifier = createTokenVerifier(config.auth, issuer, { clock, log });
+    const verifier = createTokenVerifier(config.auth, issuers, { clock, log });
     lifecycle.requireReady('issuer keys not loaded', () => verifier.ready());
-    // Keys are fetched before the first request; until that succeeds the instance is not
+    // Keys (and, for issuers without a JWKS URL, their discovery documents) are fetched
+    // before the first request; until that succeeds for every issuer the instance is not
     // ready, and (since a not-ready instance gets no traffic to trigger a fetch) retries
     // on its own.
-    if (!(await verifier.prefetch())) log.warn('auth.jwks_prefetch_failed', { jwksUrl: issuer.jwksUrl });
+    if (!(await verifier.prefetch())) log.warn('auth.jwks_prefetch_failed', { issuers: verifier.notReady() });
     let cancelRetry = () => {};
     const retryKeys = () => {
       cancelRetry = clock.schedule(KEY_RETRY_MS, () => {

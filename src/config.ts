@@ -24,6 +24,28 @@ const url = z
 
 const list = z.string().transform((value) => value.split(/[\s,]+/).filter(Boolean));
 
+/** A JSON value in a variable; a parse failure is one clear problem, not a stack. */
+const json = z.string().transform((value, ctx) => {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be valid JSON' });
+    return z.NEVER;
+  }
+});
+
+/** One trusted token issuer: whose tokens, for which audiences, keys from where (discovered when absent). */
+const issuerEntry = z
+  .object({
+    issuer: z.string().trim().min(1),
+    audiences: z.array(z.string().trim().min(1)).min(1, 'needs at least one audience'),
+    jwksUrl: url.optional(),
+  })
+  .strict();
+
+/** Where a deployment reads API permissions from (OIDC scopes never count). */
+export const PERMISSION_SOURCES = ['permissions', 'scope', 'scp'] as const;
+
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
@@ -41,13 +63,20 @@ export const ENV = z.object({
   SHUTDOWN_DELAY_MS: int(0, 60_000).optional(),
 
   AUTH_ISSUER: z.string().trim().min(1).optional(),
-  AUTH_AUDIENCE: z.string().trim().min(1).optional(),
+  AUTH_AUDIENCE: list.pipe(z.array(z.string()).min(1)).optional(),
   AUTH_JWKS_URL: url.optional(),
+  AUTH_ISSUERS: json.pipe(z.array(issuerEntry).min(1, 'must list at least one issuer')).optional(),
   AUTH_ALGORITHMS: list.pipe(z.array(z.enum(JWS_ALGORITHMS)).min(1)).default(['RS256']),
   AUTH_CLOCK_TOLERANCE_SECONDS: int(0, 300).default(5),
   AUTH_REQUIRE_AT_JWT: bool.default(false),
   AUTH_USER_ID_CLAIM: z.string().trim().min(1).default('https://bff.example.com/user_id'),
   AUTH_CUSTOMER_ID_CLAIM: z.string().trim().min(1).default('https://bff.example.com/customer_id'),
+  AUTH_PERMISSION_SOURCES: list.pipe(z.array(z.enum(PERMISSION_SOURCES)).min(1)).default(['permissions']),
+  AUTH_SUPPORT_CLIENT_IDS: list.optional(),
+  AUTH_MACHINE_SUPPORT_CLIENT_IDS: list.default([]),
+  AUTH_ORGANIZATIONS: bool.default(true),
+  AUTH_ORGANIZATION_CLAIM: z.string().trim().min(1).default('org_id'),
+  AUTH_REJECTION_LOG_WINDOW_SECONDS: int(1, 86_400).default(60),
   AUTH_TOKEN_CACHE_SIZE: int(0, 1_000_000).default(10_000),
   AUTH_TOKEN_CACHE_TTL_SECONDS: int(0, 3600).default(60),
   AUTH_JWKS_COOLDOWN_SECONDS: int(0, 3600).default(30),
@@ -93,6 +122,7 @@ export const ENV = z.object({
 
   DEMO_SCALE: int(1, 1000).default(1),
   DEMO_LATENCY_MS: int(0, 10_000).default(0),
+  DEMO_ISSUER_WITH_REAL_UPSTREAMS: bool.default(false),
 });
 
 /** The environment after validation, before it is shaped. */
@@ -106,15 +136,19 @@ export type AuthConfig = Config['auth'];
 export type UpstreamConfig = Config['upstream'];
 /** Query-shape limits enforced before execution. */
 export type QueryLimits = Config['queryLimits'];
+/** How verified claims become permissions and business identity hints. */
+export type ClaimPolicy = AuthConfig['claims'];
+
+// The demo world's support console (`dave`'s client in src/demo/personas.ts): with the demo
+// issuer, and only there, it is the client trusted with support:read unless configured.
+const DEMO_SUPPORT_CLIENT_IDS = ['support-console'];
 
 // The shape the code reads. Groups follow the modules that use them, so each takes its own
 // group whole (`createUpstreams(config.upstream)`) instead of reshaping it again.
 function toConfig(env: Env) {
   const production = env.NODE_ENV === 'production';
-  const issuer =
-    env.AUTH_ISSUER !== undefined && env.AUTH_AUDIENCE !== undefined && env.AUTH_JWKS_URL !== undefined
-      ? ({ mode: 'remote', issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE, jwksUrl: env.AUTH_JWKS_URL } as const)
-      : ({ mode: 'demo' } as const);
+  const issuers = configuredIssuers(env);
+  const issuer = issuers.length > 0 ? ({ mode: 'remote', issuers } as const) : ({ mode: 'demo' } as const);
   const urls =
     env.CUSTOMERS_API_URL !== undefined && env.BILLING_API_URL !== undefined && env.LICENSES_API_URL !== undefined
       ? ({
@@ -140,8 +174,21 @@ function toConfig(env: Env) {
       algorithms: env.AUTH_ALGORITHMS,
       clockToleranceSeconds: env.AUTH_CLOCK_TOLERANCE_SECONDS,
       requireAtJwt: env.AUTH_REQUIRE_AT_JWT,
-      userIdClaim: env.AUTH_USER_ID_CLAIM,
-      customerIdClaim: env.AUTH_CUSTOMER_ID_CLAIM,
+      claims: {
+        /** Token claims that carry API permissions; OIDC scopes (openid, profile, ...) never count. */
+        permissionSources: env.AUTH_PERMISSION_SOURCES,
+        /** Clients (`azp`/`client_id`) whose user tokens may carry cross-tenant permissions (support:read). */
+        supportClientIds: env.AUTH_SUPPORT_CLIENT_IDS ?? (issuer.mode === 'demo' ? DEMO_SUPPORT_CLIENT_IDS : []),
+        /** Clients whose machine-to-machine tokens may carry cross-tenant permissions. */
+        machineSupportClientIds: env.AUTH_MACHINE_SUPPORT_CLIENT_IDS,
+        userIdClaim: env.AUTH_USER_ID_CLAIM,
+        customerIdClaim: env.AUTH_CUSTOMER_ID_CLAIM,
+        /** Map the organization claim to a customer (through the customer API); false: ignore it. */
+        organizations: env.AUTH_ORGANIZATIONS,
+        organizationClaim: env.AUTH_ORGANIZATION_CLAIM,
+      },
+      /** One `auth.rejected` line per reason per window; repeats are counted, not written. */
+      rejectionLogWindowSeconds: env.AUTH_REJECTION_LOG_WINDOW_SECONDS,
       tokenCacheSize: env.AUTH_TOKEN_CACHE_SIZE,
       tokenCacheTtlSeconds: env.AUTH_TOKEN_CACHE_TTL_SECONDS,
       jwksCooldownSeconds: env.AUTH_JWKS_COOLDOWN_SECONDS,
@@ -196,6 +243,8 @@ function toConfig(env: Env) {
   };
 }
 
+const JSON_VARIABLES = new Set(['AUTH_ISSUERS']);
+
 /** Thrown with every configuration problem found, one per line. */
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -217,20 +266,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = parsed.success
     ? []
     : parsed.error.issues.map((issue) => {
-        const key = String(issue.path[0] ?? '');
-        const shown = source[key] === undefined ? '' : ` (got ${JSON.stringify(source[key])})`;
-        return `${key}: ${issue.message}${shown}`;
+        const [variable, ...inside] = issue.path;
+        const key = String(variable ?? '');
+        // Inside a JSON variable, name the entry and field (AUTH_ISSUERS[0].jwksUrl), not the whole value.
+        const where = JSON_VARIABLES.has(key)
+          ? inside.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('')
+          : '';
+        const shown = source[key] === undefined || where !== '' ? '' : ` (got ${JSON.stringify(source[key])})`;
+        return `${key}${where}: ${issue.message}${shown}`;
       });
   // Cross-variable rules are checked on presence, so they are reported with the rest.
   const production = (raw.NODE_ENV ?? 'development') === 'production';
   problems.push(
-    ...allOrNone(
-      raw,
-      ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URL'],
-      production,
-      'the demo issuer is never used there',
-      'the demo issuer',
-    ),
+    ...issuerProblems(raw, production),
     ...allOrNone(
       raw,
       ['CUSTOMERS_API_URL', 'BILLING_API_URL', 'LICENSES_API_URL'],
@@ -238,6 +286,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       'demo services never start there',
       'the demo services',
     ),
+    ...claimProblems(raw),
+    ...demoIssuerProblems(raw, production),
   );
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return toConfig(parsed.data);
@@ -266,6 +316,123 @@ function allOrNone(
   if (missing.length === 0 || (!production && missing.length === keys.length)) return [];
   const why = production ? `required in production (${productionWhy})` : `set ${keys.join(', ')} together, or none for ${fallback}`;
   return missing.map((key) => `${key}: ${why}`);
+}
+
+/** The issuers as configured: the one-issuer shorthand first, then `AUTH_ISSUERS`. */
+function configuredIssuers(env: Env) {
+  const shorthand =
+    env.AUTH_ISSUER !== undefined && env.AUTH_AUDIENCE !== undefined
+      ? [{ issuer: env.AUTH_ISSUER, audiences: env.AUTH_AUDIENCE, jwksUrl: env.AUTH_JWKS_URL ?? null }]
+      : [];
+  const listed = (env.AUTH_ISSUERS ?? []).map((entry) => ({
+    issuer: entry.issuer,
+    audiences: entry.audiences,
+    jwksUrl: entry.jwksUrl ?? null,
+  }));
+  return [...shorthand, ...listed];
+}
+
+/**
+ * Issuers: the shorthand's variables go together, each issuer string is a URL (https in
+ * production) exactly as tokens carry it in `iss`, no issuer is configured twice, and
+ * production has at least one (the demo issuer is never used there).
+ */
+function issuerProblems(raw: Record<string, string>, production: boolean): string[] {
+  const problems: string[] = [];
+  const has = (key: string) => raw[key] !== undefined;
+  if (has('AUTH_ISSUER') !== has('AUTH_AUDIENCE')) {
+    problems.push(`${has('AUTH_ISSUER') ? 'AUTH_AUDIENCE' : 'AUTH_ISSUER'}: set AUTH_ISSUER and AUTH_AUDIENCE together`);
+  }
+  if (has('AUTH_JWKS_URL') && !has('AUTH_ISSUER')) problems.push('AUTH_JWKS_URL: belongs to AUTH_ISSUER, which is not set');
+  if (production && !has('AUTH_ISSUERS') && !has('AUTH_ISSUER') && !has('AUTH_AUDIENCE')) {
+    const why = 'required in production (the demo issuer is never used there); or list issuers in AUTH_ISSUERS';
+    problems.push(`AUTH_ISSUER: ${why}`, `AUTH_AUDIENCE: ${why}`);
+  }
+  const listed = ENV.shape.AUTH_ISSUERS.safeParse(raw.AUTH_ISSUERS);
+  const issuers: [string, string][] = [
+    ...(has('AUTH_ISSUER') ? [['AUTH_ISSUER', raw.AUTH_ISSUER!.trim()] as [string, string]] : []),
+    ...(listed.success ? (listed.data ?? []).map((entry, i): [string, string] => [`AUTH_ISSUERS[${i}].issuer`, entry.issuer]) : []),
+  ];
+  const seen = new Map<string, string>();
+  for (const [where, issuer] of issuers) {
+    const problem = issuerUrlProblem(issuer, production);
+    if (problem !== null) problems.push(`${where}: ${problem} (got ${JSON.stringify(issuer)})`);
+    // With or without its trailing slash an issuer is the same one (see src/auth/issuers.ts).
+    const key = issuer.replace(/\/+$/, '');
+    const first = seen.get(key);
+    if (first !== undefined) problems.push(`${where}: the same issuer as ${first}; configure each issuer once`);
+    else seen.set(key, where);
+  }
+  return problems;
+}
+
+/** Why an issuer string cannot be an issuer identifier, or null. */
+function issuerUrlProblem(issuer: string, production: boolean): string | null {
+  const example = 'e.g. https://YOUR_TENANT.eu.auth0.com/';
+  if (!URL.canParse(issuer)) return `must be the issuer URL exactly as tokens carry it in "iss", ${example}`;
+  const parsed = new URL(issuer);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return `must be an https URL, ${example}`;
+  if (production && parsed.protocol !== 'https:') return 'must be an https URL in production';
+  if (parsed.search !== '' || parsed.hash !== '' || parsed.username !== '' || parsed.password !== '')
+    return 'must not carry a query, fragment or credentials';
+  return null;
+}
+
+// Registered and provider-reserved claims: a business-identity claim with one of these names
+// would read something the issuer means otherwise.
+const RESERVED_CLAIMS = new Set([
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'azp',
+  'client_id',
+  'scope',
+  'scp',
+  'permissions',
+  'gty',
+]);
+
+/** Identity claims must be distinct, not reserved, and never the organization claim. */
+function claimProblems(raw: Record<string, string>): string[] {
+  const problems: string[] = [];
+  if (raw.AUTH_USER_ID_CLAIM !== undefined && raw.AUTH_USER_ID_CLAIM.trim() === raw.AUTH_CUSTOMER_ID_CLAIM?.trim()) {
+    problems.push('AUTH_CUSTOMER_ID_CLAIM: must differ from AUTH_USER_ID_CLAIM (a user id is not a customer id)');
+  }
+  const organizationClaim = raw.AUTH_ORGANIZATION_CLAIM?.trim() ?? 'org_id';
+  for (const key of ['AUTH_USER_ID_CLAIM', 'AUTH_CUSTOMER_ID_CLAIM']) {
+    const claim = raw[key]?.trim();
+    if (claim === undefined) continue;
+    if (claim === organizationClaim || claim === 'org_id') {
+      problems.push(
+        `${key}: "${claim}" is an Auth0 Organization id, not a business id; organizations are mapped to customers through the customer API (AUTH_ORGANIZATIONS=true, AUTH_ORGANIZATION_CLAIM)`,
+      );
+    } else if (RESERVED_CLAIMS.has(claim)) {
+      problems.push(
+        `${key}: "${claim}" is a registered claim; use a namespaced claim set by your Action, e.g. https://your-company.com/user_id`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * Real upstreams guarded by the demo issuer need an explicit opt-in: its signing key sits in
+ * the repository's .dev/ folder, so anyone with a checkout could mint tokens for real data.
+ */
+function demoIssuerProblems(raw: Record<string, string>, production: boolean): string[] {
+  const optIn = raw.DEMO_ISSUER_WITH_REAL_UPSTREAMS !== undefined && ['true', '1', 'yes'].includes(raw.DEMO_ISSUER_WITH_REAL_UPSTREAMS);
+  if (production) return optIn ? ['DEMO_ISSUER_WITH_REAL_UPSTREAMS: never allowed in production (the demo issuer never runs there)'] : [];
+  const demoIssuer = raw.AUTH_ISSUER === undefined && raw.AUTH_ISSUERS === undefined;
+  // Partial upstream configuration is reported on its own (allOrNone).
+  const realUpstreams = ['CUSTOMERS_API_URL', 'BILLING_API_URL', 'LICENSES_API_URL'].every((key) => raw[key] !== undefined);
+  if (!demoIssuer || !realUpstreams || optIn) return [];
+  return [
+    'DEMO_ISSUER_WITH_REAL_UPSTREAMS: the *_API_URLs point at real services but no issuer is configured, so the demo issuer (whose key anyone with this checkout can use) would guard real data; configure AUTH_ISSUER and AUTH_AUDIENCE, or set DEMO_ISSUER_WITH_REAL_UPSTREAMS=true to accept that on a development machine',
+  ];
 }
 
 function trimSlash(value: string): string {

@@ -64,7 +64,7 @@ export function createRequestContext(principal: Principal, deps: ContextDependen
   const now = () => deps.clock.now();
   return {
     principal,
-    identity: new Identity(principal, loaders, now),
+    identity: new Identity(principal, loaders, now, deps.log),
     loaders,
     upstreams: deps.upstreams,
     authz: createRuleCache((rule, error) => requestLog.ruleFailed(rule, error)),

@@ -25,7 +25,7 @@ function demoNote(url: string, production: boolean): string {
   const query = JSON.stringify({ query: '{ viewer { subject customer { name } } }' });
   return [
     '  Demo world: built-in upstreams and development token issuer.',
-    '  Get a token:  npm run -s token -- alice   (personas: alice bob carol mallory dave frank)',
+    '  Get a token:  npm run -s token -- alice   (personas: alice bob carol mallory dave frank; erin --org acme|globex)',
     `  Try it:       curl -s ${url} -H "authorization: Bearer $(npm run -s token -- alice)" -H 'content-type: application/json' -d '${query}'`,
     ...(production ? [] : [`  Sandbox:      open ${url} in a browser (pre-filled with alice's token)`]),
     '',

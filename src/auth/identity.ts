@@ -1,10 +1,9 @@
 import type { Loaders } from '../upstream/loaders.js';
 import { activeFeatures } from '../licensing.js';
+import type { Logger } from '../log.js';
 import type { User } from '../upstream/types.js';
-import type { Principal } from './principal.js';
-
-/** Permission that makes a caller support staff: read every customer, change nothing. */
-export const SUPPORT_PERMISSION = 'support:read';
+import { type IdentityRejection, linkIdentity } from './linking.js';
+import { type Principal, SUPPORT_PERMISSION } from './principal.js';
 
 /** The caller's business identity, once looked up. */
 export interface BusinessIdentity {
@@ -12,15 +11,20 @@ export interface BusinessIdentity {
   readonly customerId: string | null;
 }
 
+const NOBODY: BusinessIdentity = { user: null, customerId: null };
+
 /**
  * The caller in business terms, resolved lazily through the request's loaders and memoised:
  * the first rule that needs it pays one batched lookup, every later check reads it
- * synchronously (`known`), so field checks stay synchronous.
+ * synchronously (`known`), so field checks stay synchronous. How claims and backend records
+ * decide who that is: `linking.ts`.
  */
 export class Identity {
   readonly isSupportStaff: boolean;
   /** Set once the lookup has finished; rules use it to stay synchronous. */
   known: BusinessIdentity | undefined;
+  /** Why the caller is nobody, once known (null: linked, or a machine token). For the decision log. */
+  rejection: IdentityRejection | null | undefined;
   private pending: Promise<BusinessIdentity> | undefined;
   private readonly entitlementCache = new Map<string, ReadonlySet<string> | Promise<ReadonlySet<string>>>();
 
@@ -28,11 +32,18 @@ export class Identity {
     readonly principal: Principal,
     private readonly loaders: Loaders,
     private readonly now: () => number,
+    private readonly log?: Logger,
   ) {
+    // support:read is already withheld from clients not trusted with it (principal.ts).
     this.isSupportStaff = principal.permissions.has(SUPPORT_PERMISSION);
+    if (principal.kind === 'machine') {
+      // A machine token acts for no user: nothing to look up.
+      this.known = NOBODY;
+      this.rejection = null;
+    }
   }
 
-  /** The business user and customer, from namespaced claims or a lookup by subject. */
+  /** The business user and customer, from the claims and the customer API (see `linking.ts`). */
   resolve(): BusinessIdentity | Promise<BusinessIdentity> {
     if (this.known !== undefined) return this.known;
     this.pending ??= this.lookup().then((identity) => (this.known = identity));
@@ -53,13 +64,27 @@ export class Identity {
   }
 
   private async lookup(): Promise<BusinessIdentity> {
-    const { claimedUserId, claimedCustomerId, subject } = this.principal;
-    const user = claimedUserId !== null ? await this.loaders.user.load(claimedUserId) : await this.loaders.userBySubject.load(subject);
-    // A claimed user must belong to this subject: a mismatch means a misconfigured issuer,
-    // and the safe reading is "nobody we know".
-    if (user !== null && user.subject !== subject) return { user: null, customerId: null };
-    const customerId = user?.customerId ?? null;
-    if (claimedCustomerId !== null && customerId !== null && claimedCustomerId !== customerId) return { user, customerId: null };
-    return { user, customerId: customerId ?? (user === null ? claimedCustomerId : null) };
+    const principal = this.principal;
+    const { claimedUserId, organizationId } = principal;
+    // Independent lookups go out in one wave: each is one batched call, none waits for another.
+    const [claimedUser, subjectUsers, organizationCustomer] = await Promise.all([
+      claimedUserId === null ? null : this.loaders.user.load(claimedUserId),
+      this.loaders.usersBySubject.load(principal.subject),
+      organizationId === null ? null : this.loaders.customerByOrganization.load(organizationId),
+    ]);
+    const linked = linkIdentity(principal, { claimedUser, subjectUsers, organizationCustomer });
+    this.rejection = linked.rejection;
+    if (linked.rejection === null) return { user: linked.user, customerId: linked.customerId };
+    // The decision log: why this caller sees nothing of any customer. Never the token.
+    this.log?.info('identity.rejected', {
+      reason: linked.rejection,
+      subject: principal.subject,
+      issuer: principal.issuer,
+      clientId: principal.clientId,
+      organizationId,
+      claimedUserId,
+      claimedCustomerId: principal.claimedCustomerId,
+    });
+    return NOBODY;
   }
 }

@@ -1,19 +1,13 @@
-import {
-  createLocalJWKSet,
-  errors,
-  jwtVerify,
-  type FlattenedJWSInput,
-  type JSONWebKeySet,
-  type JWSHeaderParameters,
-  type JWTVerifyGetKey,
-  type JWTPayload,
-} from 'jose';
-import { AuthUnavailableError, UnauthenticatedError } from '../errors.js';
-import { readBounded } from '../bounded-body.js';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { type Clock, systemClock } from '../clock.js';
 import type { AuthConfig } from '../config.js';
+import { AuthUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { principalFromClaims, type Principal } from './principal.js';
+import { discoverJwksUrl } from './discovery.js';
+import { claimedIssuer, discoveryUrl, issuerForms, issuerKey } from './issuers.js';
+import { KeyServerUnavailable, RemoteKeySet } from './key-set.js';
+import { type Principal, principalFromClaims } from './principal.js';
+import { type RejectionReason, Rejections, type TokenRejectedError } from './rejections.js';
 
 /** Settings of token verification, exactly as configured (`config.auth`). */
 export type VerifierSettings = Pick<
@@ -21,8 +15,8 @@ export type VerifierSettings = Pick<
   | 'algorithms'
   | 'clockToleranceSeconds'
   | 'requireAtJwt'
-  | 'userIdClaim'
-  | 'customerIdClaim'
+  | 'claims'
+  | 'rejectionLogWindowSeconds'
   | 'tokenCacheSize'
   | 'tokenCacheTtlSeconds'
   | 'jwksCooldownSeconds'
@@ -32,19 +26,21 @@ export type VerifierSettings = Pick<
 
 /** Where one issuer's tokens come from and whom they are for. */
 export interface IssuerCoordinates {
+  /** `iss` of its tokens (with or without the trailing slash: both forms are accepted). */
   readonly issuer: string;
-  readonly audience: string;
-  /** Where the issuer's public keys are served; fetched at start-up or first use, then cached. */
-  readonly jwksUrl: string;
+  /** A token must name at least one of these in `aud`. */
+  readonly audiences: readonly string[];
+  /** Where the issuer's public keys are served; `null`: discovered from its OpenID configuration. */
+  readonly jwksUrl: string | null;
 }
 
 /** What a verifier needs besides configuration. */
 export interface VerifierDependencies {
-  /** One clock for token expiry, the token cache, key-set cooldowns and fetch timeouts. */
+  /** One clock for token expiry, the token cache, key-set cooldowns, fetch timeouts and log windows. */
   readonly clock?: Clock;
-  /** Key-set fetches and failures are logged here (never a token). */
+  /** Key-set fetches, failures and rejections are logged here (never a token). */
   readonly log?: Logger;
-  /** Largest key-set response accepted, in bytes (default 512 KiB). */
+  /** Largest key-set (or discovery) response accepted, in bytes (default 512 KiB). */
   readonly jwksMaxBytes?: number;
 }
 
@@ -53,25 +49,52 @@ export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
   /** Synchronous cache lookup: the principal of a token verified recently, if still valid. */
   cached(token: string): Principal | undefined;
+  /** A 401 for a request refused before verification (no or malformed header), logged like the rest. */
+  refuse(reason: RejectionReason, message?: string): TokenRejectedError;
 }
 
 /** The key-set side of a remote verifier, for readiness and start-up. */
 export interface KeyStatus {
-  /** True once the issuer's keys have been fetched successfully at least once. */
+  /** True once every issuer's keys have been fetched successfully at least once. */
   ready(): boolean;
-  /** Fetches the keys now (start-up, readiness retries); resolves false on failure, never rejects. */
+  /** Fetches every issuer's keys now (start-up, readiness retries); resolves false if any failed, never rejects. */
   prefetch(): Promise<boolean>;
+  /** Issuers whose keys have not been fetched yet. */
+  notReady(): string[];
 }
 
-/** Builds a verifier whose remote key set is created once and shared by every request. */
+const DEFAULT_JWKS_MAX_BYTES = 512 * 1024;
+// An `iss` is attacker-controlled text: log enough of it to recognise a misconfiguration.
+const MAX_LOGGED_ISSUER = 200;
+
+/** One configured issuer, ready to verify: the `iss` forms it accepts, its audiences, its keys. */
+interface TrustedIssuer {
+  readonly issuer: string;
+  readonly accepted: string[];
+  readonly audiences: string[];
+  readonly keySet: RemoteKeySet;
+  readonly keys: JWTVerifyGetKey;
+}
+
+/**
+ * Builds a verifier for one or several issuers. Each issuer's key set is created once and
+ * shared by every request; a token is verified only against the issuer its `iss` names.
+ */
 export function createTokenVerifier(
   settings: VerifierSettings,
-  issuer: IssuerCoordinates,
+  issuers: readonly IssuerCoordinates[],
   deps: VerifierDependencies = {},
 ): TokenVerifier & KeyStatus {
+  if (issuers.length === 0) throw new Error('createTokenVerifier: at least one issuer is required');
   const clock = deps.clock ?? systemClock;
-  const keySet = new RemoteKeySet(issuer.jwksUrl, settings, clock, deps);
-  const keys: JWTVerifyGetKey = (header, token) => keySet.getKey(header, token);
+  const { log } = deps;
+  const rejections = new Rejections(log, clock, settings.rejectionLogWindowSeconds);
+  const trusted = new Map<string, TrustedIssuer>();
+  for (const coordinates of issuers) {
+    const key = issuerKey(coordinates.issuer);
+    if (trusted.has(key)) throw new Error(`createTokenVerifier: issuer ${coordinates.issuer} is configured twice`);
+    trusted.set(key, trust(coordinates, settings, clock, deps));
+  }
   const now = () => clock.now();
   // Keyed by the whole token string: an exact match is the only safe key.
   const cache = new Map<string, { principal: Principal; until: number }>();
@@ -98,11 +121,15 @@ export function createTokenVerifier(
   async function verify(token: string): Promise<Principal> {
     const hit = cached(token);
     if (hit !== undefined) return hit;
+    const iss = claimedIssuer(token);
+    if (iss === undefined) throw rejections.reject('malformed');
+    const issuer = iss === null ? undefined : trusted.get(issuerKey(iss));
+    if (issuer === undefined) throw rejections.reject('unknown_issuer', { claimedIssuer: iss?.slice(0, MAX_LOGGED_ISSUER) ?? null });
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, keys, {
-        issuer: issuer.issuer,
-        audience: issuer.audience,
+      ({ payload } = await jwtVerify(token, issuer.keys, {
+        issuer: issuer.accepted,
+        audience: issuer.audiences,
         algorithms: [...settings.algorithms],
         clockTolerance: settings.clockToleranceSeconds,
         requiredClaims: ['exp', 'sub'],
@@ -110,156 +137,98 @@ export function createTokenVerifier(
         currentDate: new Date(now()),
       }));
     } catch (error) {
-      throw classify(error);
+      if (error instanceof KeyServerUnavailable) throw new AuthUnavailableError();
+      throw rejections.reject(reasonOf(error), { issuer: issuer.issuer });
     }
     // jose checks that `sub` is present, not that it is usable as an identity.
-    if (typeof payload.sub !== 'string' || payload.sub === '') throw new UnauthenticatedError();
-    const principal = principalFromClaims(payload, settings);
+    if (typeof payload.sub !== 'string' || payload.sub === '') throw rejections.reject('missing_claim', { issuer: issuer.issuer });
+    const principal = principalFromClaims(payload, settings.claims);
+    if (principal.withheld.length > 0) {
+      rejections.withheld(principal.kind, {
+        permissions: principal.withheld,
+        kind: principal.kind,
+        clientId: principal.clientId,
+        issuer: issuer.issuer,
+        why: `client not listed in ${principal.kind === 'machine' ? 'AUTH_MACHINE_SUPPORT_CLIENT_IDS' : 'AUTH_SUPPORT_CLIENT_IDS'}`,
+      });
+    }
     remember(token, principal);
     return principal;
   }
 
-  return { verify, cached, ready: () => keySet.ready, prefetch: () => keySet.prefetch() };
+  const keySets = [...trusted.values()];
+  return {
+    verify,
+    cached,
+    refuse: (reason, message) => rejections.reject(reason, {}, message),
+    ready: () => keySets.every((issuer) => issuer.keySet.ready),
+    notReady: () => keySets.filter((issuer) => !issuer.keySet.ready).map((issuer) => issuer.issuer),
+    prefetch: async () => (await Promise.all(keySets.map((issuer) => issuer.keySet.prefetch()))).every(Boolean),
+  };
+}
+
+/** An issuer's key set (JWKS URL configured, or discovered once and remembered), announced in the log. */
+function trust(coordinates: IssuerCoordinates, settings: VerifierSettings, clock: Clock, deps: VerifierDependencies): TrustedIssuer {
+  const { log } = deps;
+  const maxBytes = deps.jwksMaxBytes ?? DEFAULT_JWKS_MAX_BYTES;
+  const accepted = issuerForms(coordinates.issuer);
+  let located: string | null = coordinates.jwksUrl === null ? null : new URL(coordinates.jwksUrl).href;
+  const locate = async () => {
+    if (located !== null) return located;
+    located = await discoverJwksUrl(coordinates.issuer, { clock, timeoutMs: settings.jwksTimeoutMs, maxBytes });
+    log?.info('auth.jwks_discovered', { issuer: coordinates.issuer, jwksUrl: located });
+    return located;
+  };
+  const keySet = new RemoteKeySet({
+    issuer: coordinates.issuer,
+    locate,
+    cooldownMs: settings.jwksCooldownSeconds * 1000,
+    maxAgeMs: settings.jwksCacheMaxAgeSeconds * 1000,
+    timeoutMs: settings.jwksTimeoutMs,
+    maxBytes,
+    clock,
+    ...(log ? { log } : {}),
+  });
+  // Start-up says exactly what is trusted, so a slash or audience mismatch is visible at once.
+  log?.info('auth.issuer_trusted', {
+    issuer: coordinates.issuer,
+    acceptedIssuers: accepted,
+    audiences: coordinates.audiences,
+    jwks: coordinates.jwksUrl ?? `discovered from ${discoveryUrl(coordinates.issuer)}`,
+  });
+  return {
+    issuer: coordinates.issuer,
+    accepted,
+    audiences: [...coordinates.audiences],
+    keySet,
+    keys: (header, token) => keySet.getKey(header, token),
+  };
 }
 
 /**
- * Maps a verification failure to the client-facing error: only a key server that cannot be
- * reached (or answers nonsense) is 503; everything else, including failures we did not
- * foresee, denies with 401.
+ * Why jose refused a token. Everything we did not foresee is still a 401 (`malformed`),
+ * never a 500: only an unreachable key server is 503, and that is handled before.
  */
-function classify(error: unknown): Error {
-  return error instanceof KeyServerUnavailable ? new AuthUnavailableError() : new UnauthenticatedError();
-}
-
-/** The issuer's key server failed; the cause is logged, never shown. */
-class KeyServerUnavailable extends Error {
-  constructor(cause: unknown) {
-    super('JWKS unavailable', { cause });
-    this.name = 'KeyServerUnavailable';
-  }
-}
-
-const DEFAULT_JWKS_MAX_BYTES = 512 * 1024;
-// After a failed fetch, requests fail fast for this long (at most the cooldown) instead of
-// each one dialling a key server that is down.
-const FAILURE_BACKOFF_MS = 1000;
-
-/**
- * The issuer's public keys, fetched over HTTP. Unlike jose's remote key set it keeps the last
- * good keys when a later fetch fails (stale-if-error), refreshes stale keys in the background,
- * counts failed fetches against the cooldown too, bounds the response size, and never
- * follows redirects. Only the configured URL is ever fetched: `jku`, `x5u` and `jwk` headers
- * of a token are never looked at (only `alg` and `kid` select a key).
- */
-class RemoteKeySet {
-  private local: ReturnType<typeof createLocalJWKSet> | null = null;
-  private fetchedAt = Number.NEGATIVE_INFINITY;
-  private attemptedAt = Number.NEGATIVE_INFINITY;
-  private failedAt = Number.NEGATIVE_INFINITY;
-  private pending: Promise<void> | null = null;
-  private readonly url: string;
-  private readonly cooldownMs: number;
-  private readonly maxAgeMs: number;
-  private readonly maxBytes: number;
-  private readonly timeoutMs: number;
-  private readonly log: Logger | undefined;
-
-  constructor(
-    jwksUrl: string,
-    settings: VerifierSettings,
-    private readonly clock: Clock,
-    deps: VerifierDependencies,
-  ) {
-    this.url = new URL(jwksUrl).href;
-    this.cooldownMs = settings.jwksCooldownSeconds * 1000;
-    this.maxAgeMs = settings.jwksCacheMaxAgeSeconds * 1000;
-    this.timeoutMs = settings.jwksTimeoutMs;
-    this.maxBytes = deps.jwksMaxBytes ?? DEFAULT_JWKS_MAX_BYTES;
-    this.log = deps.log;
-  }
-
-  get ready(): boolean {
-    return this.local !== null;
-  }
-
-  async prefetch(): Promise<boolean> {
-    try {
-      await this.refresh();
-      return true;
-    } catch {
-      return false;
+function reasonOf(error: unknown): RejectionReason {
+  if (error instanceof errors.JWTExpired) return 'expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return 'missing_claim';
+    switch (error.claim) {
+      case 'aud':
+        return 'audience';
+      case 'iss':
+        return 'unknown_issuer';
+      case 'nbf':
+      case 'iat':
+        return 'not_yet_valid';
+      case 'typ':
+        return 'wrong_type';
+      default:
+        return 'missing_claim';
     }
   }
-
-  /** jose's key callback: the key for the token's `alg`/`kid`. */
-  async getKey(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
-    if (this.local === null) {
-      if (this.clock.now() - this.failedAt < Math.min(this.cooldownMs, FAILURE_BACKOFF_MS))
-        throw new KeyServerUnavailable('recent fetch failed');
-      await this.refresh();
-    } else if (this.clock.now() - this.fetchedAt >= this.maxAgeMs && this.pending === null && !this.coolingDown()) {
-      // Stale keys keep working while fresh ones are fetched; a failed refresh changes nothing.
-      void this.refresh().catch(() => {});
-    }
-    try {
-      return await this.local!(header, token);
-    } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
-      // An unknown kid may be a rotated key: refetch (or join the fetch under way), but at
-      // most once per cooldown however many tokens ask (a flood of random kids costs the key
-      // server one request).
-      if (this.pending === null && this.coolingDown()) throw error;
-      await this.refresh();
-      return this.local!(header, token);
-    }
-  }
-
-  private coolingDown(): boolean {
-    return this.clock.now() - this.attemptedAt < this.cooldownMs;
-  }
-
-  /** One fetch at a time; concurrent callers share it. Rejects with `KeyServerUnavailable`. */
-  private refresh(): Promise<void> {
-    this.pending ??= this.fetchKeys().finally(() => {
-      this.pending = null;
-    });
-    return this.pending;
-  }
-
-  private async fetchKeys(): Promise<void> {
-    this.attemptedAt = this.clock.now();
-    try {
-      const timeout = new AbortController();
-      const cancelTimer = this.clock.schedule(this.timeoutMs, () => timeout.abort(new Error(`no answer within ${this.timeoutMs} ms`)));
-      let text: string;
-      try {
-        const response = await fetch(this.url, {
-          method: 'GET',
-          redirect: 'manual',
-          headers: { accept: 'application/json, application/jwk-set+json' },
-          signal: timeout.signal,
-        });
-        if (response.status !== 200 || response.body === null) {
-          await response.body?.cancel();
-          throw new Error(`key server answered HTTP ${response.status}`);
-        }
-        text = (await readBounded(response.body, this.maxBytes, response.headers.get('content-length'))).toString('utf8');
-      } finally {
-        cancelTimer();
-      }
-      const jwks = JSON.parse(text) as JSONWebKeySet;
-      // Throws on anything that is not a key set; a bad answer never replaces good keys.
-      const local = createLocalJWKSet(jwks);
-      this.local = local;
-      this.fetchedAt = this.clock.now();
-      this.log?.info('auth.jwks_loaded', { keys: Array.isArray(jwks.keys) ? jwks.keys.length : 0 });
-    } catch (error) {
-      this.failedAt = this.clock.now();
-      this.log?.warn('auth.jwks_failed', {
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        cachedKeys: this.local !== null,
-      });
-      throw new KeyServerUnavailable(error);
-    }
-  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'bad_signature';
+  if (error instanceof errors.JWKSNoMatchingKey) return 'unknown_key';
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'algorithm';
+  return 'malformed';
 }

@@ -21,12 +21,12 @@ function withIdentity<T>(ctx: Ctx, check: (identity: CallerIdentity) => T): T | 
 /** Every request that reaches execution carries a verified token; this documents it. */
 export const isAuthenticated = rule('authenticated', { cache: 'contextual' })((_p, _a, ctx: Ctx) => ctx.principal !== undefined);
 
-/** The token grants `permission` (scope or permissions claim). */
+/** The token grants `permission` (from the configured permission claims; see `auth/principal.ts`). */
 export function hasPermission(permission: string) {
   return rule(`has permission ${permission}`, { cache: 'contextual' })((_p, _a, ctx: Ctx) => ctx.principal.permissions.has(permission));
 }
 
-/** Support staff: `support:read`, read access to every customer, no writes. */
+/** Support staff: `support:read` from a client trusted with it; read access to every customer, no writes. */
 export const isSupportStaff = rule('is support staff', { cache: 'contextual' })((_p, _a, ctx: Ctx) => ctx.identity.isSupportStaff);
 
 /** The caller is linked to a business user. */

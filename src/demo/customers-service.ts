@@ -7,6 +7,7 @@ import { groupBy, type DemoWorld } from './world.js';
 export function startCustomersService(world: DemoWorld, options: ListenOptions = {}): Promise<DemoService> {
   // Indexed once: the service never writes customers or users.
   const customersById = new Map(world.customers.map((customer) => [customer.id, customer]));
+  const customersByOrganization = groupBy(world.customers, (customer) => customer.organizationId);
   const usersById = new Map(world.users.map((user) => [user.id, user]));
   const usersBySubject = groupBy(world.users, (user) => user.subject);
   const usersByCustomer = groupBy(world.users, (user) => user.customerId);
@@ -19,6 +20,14 @@ export function startCustomersService(world: DemoWorld, options: ListenOptions =
         method: 'POST',
         path: '/customers/batch-get',
         handler: ({ body }) => ({ status: 200, body: { items: pick(stringListField(body, 'ids'), customersById) } }),
+      },
+      {
+        method: 'POST',
+        path: '/customers/by-organization',
+        handler: ({ body }) => ({
+          status: 200,
+          body: { items: stringListField(body, 'organizationIds').flatMap((id) => customersByOrganization.get(id) ?? []) },
+        }),
       },
       {
         method: 'POST',

@@ -7,14 +7,20 @@ import { PERSONAS, type PersonaName } from './personas.js';
 
 /**
  * The development token issuer: a local RS256 key pair, its public JWKS served over HTTP,
- * and a signer for persona tokens. It exists so the demo world needs no identity provider;
- * configuration never lets production fall back to it.
+ * and a signer for persona and machine tokens shaped like Auth0's (issuer with a trailing
+ * slash, `aud` array with the userinfo audience, `azp`, OIDC scopes in `scope`, RBAC
+ * `permissions`, `org_id` for Organization logins). It exists so the demo world needs no
+ * identity provider; configuration never lets production fall back to it.
  */
 
 /** `iss` of every development token. */
 export const DEV_ISSUER = 'https://dev-issuer.bff.localhost/';
-/** `aud` of every development token. */
+/** The API audience of every development token. */
 export const DEV_AUDIENCE = 'https://bff.localhost/graphql';
+/** The second audience Auth0 adds to user tokens requested with `openid`. */
+export const DEV_USERINFO_AUDIENCE = `${DEV_ISSUER}userinfo`;
+/** What a login asks for besides API permissions: OIDC scopes, never API access. */
+const USER_SCOPE = 'openid profile email';
 
 /** Where `npm start` and `npm run token` share the development key (git-ignored). */
 export const DEV_KEY_FILE = join(PROJECT_ROOT, '.dev', 'dev-issuer-key.json');
@@ -29,8 +35,10 @@ interface KeyMaterial {
 export interface SignOptions {
   readonly ttlSeconds?: number;
   readonly claims?: Record<string, unknown>;
-  readonly audience?: string;
+  readonly audience?: string | string[];
   readonly issuer?: string;
+  /** Auth0 Organization the user signed in through (`org_id`). */
+  readonly organization?: string;
   readonly subject?: string;
   readonly header?: Record<string, unknown>;
   /** Seconds since the epoch used as `iat`; defaults to now. */
@@ -43,6 +51,8 @@ export interface DevIssuer {
   readonly audience: string;
   readonly publicJwks: { keys: JWK[] };
   signPersona(persona: PersonaName, options?: SignOptions): Promise<string>;
+  /** A machine-to-machine token (client credentials): subject `<client>@clients`, acting for no user. */
+  signMachine(clientId: string, permissions: readonly string[], options?: SignOptions): Promise<string>;
   sign(payload: Record<string, unknown>, options?: SignOptions): Promise<string>;
   /** Serves `/.well-known/jwks.json` on loopback; resolves to the JWKS URL. */
   listen(port?: number): Promise<string>;
@@ -56,7 +66,8 @@ export async function createDevIssuer(options: { keyFile?: string | null } = {})
 
   async function sign(payload: Record<string, unknown>, signOptions: SignOptions = {}): Promise<string> {
     const iat = signOptions.issuedAt ?? Math.floor(Date.now() / 1000);
-    const jwt = new SignJWT({ ...payload, ...signOptions.claims })
+    const organization = signOptions.organization === undefined ? {} : { org_id: signOptions.organization };
+    const jwt = new SignJWT({ ...payload, ...organization, ...signOptions.claims })
       .setProtectedHeader({ alg: 'RS256', kid: keys.kid, typ: 'at+jwt', ...signOptions.header })
       .setIssuer(signOptions.issuer ?? DEV_ISSUER)
       .setAudience(signOptions.audience ?? DEV_AUDIENCE)
@@ -76,10 +87,18 @@ export async function createDevIssuer(options: { keyFile?: string | null } = {})
       return sign(
         {
           azp: persona.clientId,
-          scope: 'openid profile',
+          scope: USER_SCOPE,
           permissions: [...persona.permissions],
         },
-        { subject: persona.subject, ...signOptions },
+        { subject: persona.subject, audience: [DEV_AUDIENCE, DEV_USERINFO_AUDIENCE], ...signOptions },
+      );
+    },
+    signMachine(clientId, permissions, signOptions = {}) {
+      // Auth0's client-credentials shape: granted permissions in `scope` (and `permissions`
+      // with RBAC on), one audience, no OIDC scopes.
+      return sign(
+        { azp: clientId, gty: 'client-credentials', scope: permissions.join(' '), permissions: [...permissions] },
+        { subject: `${clientId}@clients`, ...signOptions },
       );
     },
     async listen(port = 0) {

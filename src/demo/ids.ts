@@ -8,6 +8,7 @@ export const ID_PREFIXES = {
   invoice: 'inv_',
   license: 'lic_',
   product: 'prd_',
+  organization: 'org_',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -1,8 +1,8 @@
 /**
- * The six personas of the demo world (PRODUCT.md). The development token issuer signs
+ * The seven personas of the demo world (PRODUCT.md). The development token issuer signs
  * tokens from these; the demo customer service seeds business users with the same subjects.
  */
-export type PersonaName = 'alice' | 'bob' | 'carol' | 'mallory' | 'dave' | 'frank';
+export type PersonaName = 'alice' | 'bob' | 'carol' | 'mallory' | 'dave' | 'frank' | 'erin';
 
 export interface Persona {
   readonly name: PersonaName;
@@ -59,6 +59,13 @@ export const PERSONAS: Readonly<Record<PersonaName, Persona>> = {
     permissions: ['read:customers'],
     clientId: 'portal-app',
     description: 'valid token, subject unknown to the business backend',
+  },
+  erin: {
+    name: 'erin',
+    subject: 'auth0|erin',
+    permissions: ADMIN_PERMISSIONS,
+    clientId: 'portal-app',
+    description: 'member at Acme Corp and admin at Globex: her token names the customer by organization (--org acme|globex)',
   },
 };
 

@@ -58,7 +58,13 @@ export const DEMO_PRODUCTS = {
 type ProductKey = keyof typeof DEMO_PRODUCTS;
 
 interface NamedUser {
+  /** Unique in the world: the user id derives from it. */
   readonly key: string;
+  /**
+   * The person behind the record (subject `auth0|<person>`, default: the key). A person in
+   * several customers has one record per customer, all with the same subject.
+   */
+  readonly person?: string;
   readonly name: string;
   readonly role: UserRole;
 }
@@ -117,6 +123,8 @@ const BASE_CUSTOMERS: readonly CustomerPlan[] = [
       { key: 'carol', name: 'Carol Clark', role: 'admin' },
       { key: 'judy', name: 'Judy Jones', role: 'member' },
       { key: 'ken', name: 'Ken King', role: 'member' },
+      // Erin consults for two customers: a member at Acme, an admin here (persona erin).
+      { key: 'globex:erin', person: 'erin', name: 'Erin Evans', role: 'admin' },
     ],
     extraUsers: (scale) => 2 * (scale - 1),
     invoices: (scale) => 8 * scale,
@@ -193,16 +201,23 @@ export function seedWorld(options: SeedOptions = {}): DemoWorld {
 
 function seedCustomer(world: DemoWorld, plan: CustomerPlan, scale: number, now: Date): void {
   const customerId = demoId('customer', plan.slug);
-  world.customers.push({ id: customerId, slug: plan.slug, name: plan.name, createdAt: plan.createdAt });
+  world.customers.push({
+    id: customerId,
+    slug: plan.slug,
+    name: plan.name,
+    organizationId: organizationIdOf(plan.slug),
+    createdAt: plan.createdAt,
+  });
 
   const usersByKey = new Map<string, User>();
   for (const named of plan.namedUsers) {
+    const person = named.person ?? named.key;
     const user: User = {
       id: demoId('user', named.key),
       customerId,
-      subject: `auth0|${named.key}`,
+      subject: `auth0|${person}`,
       name: named.name,
-      email: `${named.key}@${plan.slug}.example`,
+      email: `${person}@${plan.slug}.example`,
       role: named.role,
     };
     usersByKey.set(named.key, user);
@@ -331,14 +346,27 @@ function isoDate(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
-/** The business user of a persona; throws for personas without one (frank). */
+/** The Auth0 Organization id of a demo customer (`org_` + a hash of its slug, like every demo id). */
+export function organizationIdOf(slug: string): string {
+  return demoId('organization', slug);
+}
+
+/** The business user of a persona (the first, for erin); throws for personas without one (frank). */
 export function personaUser(world: DemoWorld, name: PersonaName): User {
   const user = findUserBySubject(world, PERSONAS[name].subject);
   if (!user) throw new Error(`persona ${name} has no user in the demo world`);
   return user;
 }
 
-/** The user with the given OIDC subject, if any. */
+/** The persona's user record in the customer with `slug` (erin has one in acme and one in globex). */
+export function personaUserIn(world: DemoWorld, name: PersonaName, slug: string): User {
+  const customerId = customerBySlug(world, slug).id;
+  const user = world.users.find((u) => u.subject === PERSONAS[name].subject && u.customerId === customerId);
+  if (!user) throw new Error(`persona ${name} has no user in ${slug}`);
+  return user;
+}
+
+/** The first user with the given OIDC subject, if any (a person in several customers has several). */
 export function findUserBySubject(world: DemoWorld, subject: string): User | undefined {
   return world.users.find((user) => user.subject === subject);
 }

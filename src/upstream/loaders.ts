@@ -20,8 +20,11 @@ export interface InvoicePageKey {
  */
 export interface Loaders {
   readonly customer: DataLoader<string, Customer | null>;
+  /** The customer linked to an identity-provider organization (Auth0 `org_id`). */
+  readonly customerByOrganization: DataLoader<string, Customer | null>;
   readonly user: DataLoader<string, User | null>;
-  readonly userBySubject: DataLoader<string, User | null>;
+  /** Every user record of a subject: one per customer the person belongs to. */
+  readonly usersBySubject: DataLoader<string, User[]>;
   readonly usersByCustomer: DataLoader<string, User[]>;
   readonly billingAccountByCustomer: DataLoader<string, BillingAccount | null>;
   readonly invoice: DataLoader<string, Invoice | null>;
@@ -46,11 +49,18 @@ export function createLoaders(upstreams: Upstreams, options: LoaderOptions = {})
   const customer = new DataLoader<string, Customer | null>(async (ids) =>
     oneByKey(ids, await customers.customersByIds([...ids], signal), (c) => c.id),
   );
+  const customerByOrganization = new DataLoader<string, Customer | null>(async (organizationIds) => {
+    const found = await customers.customersByOrganizations([...organizationIds], signal);
+    const matched = oneByKey(organizationIds, found, (c) => c.organizationId ?? '');
+    for (const record of matched) if (record !== null) customer.prime(record.id, record);
+    return matched;
+  });
   const user = new DataLoader<string, User | null>(async (ids) => oneByKey(ids, await customers.usersByIds([...ids], signal), (u) => u.id));
-  const userBySubject = new DataLoader<string, User | null>(async (subjects) => {
+  const usersBySubject = new DataLoader<string, User[]>(async (subjects) => {
     const found = await customers.usersBySubjects([...subjects], signal);
-    for (const record of found) user.prime(record.id, record);
-    return oneByKey(subjects, found, (u) => u.subject);
+    const matched = manyByKey(subjects, found, (u) => u.subject);
+    for (const record of matched.flat()) user.prime(record.id, record);
+    return matched;
   });
   const usersByCustomer = new DataLoader<string, User[]>(async (customerIds) => {
     const found = await customers.usersByCustomers([...customerIds], signal);
@@ -99,8 +109,9 @@ export function createLoaders(upstreams: Upstreams, options: LoaderOptions = {})
 
   return {
     customer,
+    customerByOrganization,
     user,
-    userBySubject,
+    usersBySubject,
     usersByCustomer,
     billingAccountByCustomer,
     invoice,

@@ -20,6 +20,7 @@ export type UpstreamError = CustomersSchemas['UpstreamError'];
 
 export type IdsRequest = CustomersSchemas['IdsRequest'];
 export type CustomerIdsRequest = CustomersSchemas['CustomerIdsRequest'];
+export type OrganizationIdsRequest = CustomersSchemas['OrganizationIdsRequest'];
 
 export type Customer = CustomersSchemas['Customer'];
 export type User = CustomersSchemas['User'];

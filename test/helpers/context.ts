@@ -1,22 +1,16 @@
-import type { Principal } from '../../src/auth/principal.js';
+import { principalFromClaims, type Principal } from '../../src/auth/principal.js';
 import { type Clock, systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createRequestContext, type RequestContext } from '../../src/context.js';
-import { PERSONAS, type PersonaName } from '../../src/demo/personas.js';
+import type { PersonaName } from '../../src/demo/personas.js';
 import { createLogger } from '../../src/log.js';
 import type { Upstreams } from '../../src/upstream/index.js';
+import { personaClaims } from './jwks-server.js';
 
-/** The principal a persona's development token would produce after verification. */
+/** The principal a persona's development token produces after verification, under the demo world's claim policy. */
 export function personaPrincipal(persona: PersonaName): Principal {
-  const p = PERSONAS[persona];
-  return {
-    subject: p.subject,
-    clientId: p.clientId,
-    permissions: new Set([...p.permissions, 'openid', 'profile']),
-    claimedUserId: null,
-    claimedCustomerId: null,
-    expiresAt: Math.floor(Date.now() / 1000) + 3600,
-  };
+  const claims = loadConfig({}).auth.claims;
+  return principalFromClaims({ ...personaClaims(persona), exp: Math.floor(Date.now() / 1000) + 3600 }, claims);
 }
 
 /** A request context built the way the server builds one, for in-process execution. */

@@ -92,7 +92,16 @@ const STACK_DEFAULTS: Record<string, string> = {
   RATE_LIMIT_CUSTOMER_CONCURRENCY: '1000',
   RATE_LIMIT_CALLER_PER_SECOND: '10000',
   RATE_LIMIT_CALLER_BURST: '10000',
+  // The demo world's support console, as an operator would list their own.
+  AUTH_SUPPORT_CLIENT_IDS: 'support-console',
 };
+
+/**
+ * Production mode as an operator runs it (no landing page, no introspection, every issuer
+ * and upstream configured, nothing trusted by default), minus the shutdown pause so a test
+ * stack stops at once.
+ */
+export const PRODUCTION: Readonly<Record<string, string>> = { NODE_ENV: 'production', SHUTDOWN_DELAY_MS: '0' };
 
 /** Starts everything on ephemeral ports; call `stop()` in afterAll. */
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {

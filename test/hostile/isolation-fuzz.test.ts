@@ -6,7 +6,7 @@
  */
 import { Agent, request } from 'node:http';
 import { PERSONAS, type PersonaName } from '../../src/demo/personas.js';
-import { findUserBySubject, type DemoWorld } from '../../src/demo/world.js';
+import { customerBySlug, findUserBySubject, organizationIdOf, type DemoWorld } from '../../src/demo/world.js';
 import { isKnownErrorCode } from '../../src/errors.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 import { seededRandom } from './leaks.js';
@@ -80,11 +80,21 @@ test(`${QUERIES} randomized queries from all personas, interleaved, return zero 
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const chance = (p: number) => random() < p;
   const personas = Object.keys(PERSONAS) as PersonaName[];
+  // erin belongs to Acme and Globex; her token picks Globex through its organization.
+  const organizationOf: Partial<Record<PersonaName, string>> = { erin: 'globex' };
   const customerOf = Object.fromEntries(
-    personas.map((p) => [p, findUserBySubject(world, PERSONAS[p].subject)?.customerId ?? null]),
+    personas.map((p) => {
+      const slug = organizationOf[p];
+      return [p, slug === undefined ? (findUserBySubject(world, PERSONAS[p].subject)?.customerId ?? null) : customerBySlug(world, slug).id];
+    }),
   ) as Record<PersonaName, string | null>;
   const tokens = Object.fromEntries(
-    await Promise.all(personas.map(async (p) => [p, await stack.token(p, { ttlSeconds: 3600 })])),
+    await Promise.all(
+      personas.map(async (p) => {
+        const slug = organizationOf[p];
+        return [p, await stack.token(p, { ttlSeconds: 3600, ...(slug === undefined ? {} : { organization: organizationIdOf(slug) }) })];
+      }),
+    ),
   ) as Record<PersonaName, string>;
 
   // Targets: real ids of every kind across all customers, plus made-up ones.

@@ -33,7 +33,7 @@ function verifierFor(jwksUrl: string, overrides: Partial<VerifierSettings> = {},
     jwksTimeoutMs: 300,
     ...overrides,
   };
-  return createTokenVerifier(settings, { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwksUrl }, deps);
+  return createTokenVerifier(settings, [{ issuer: DEV_ISSUER, audiences: [DEV_AUDIENCE], jwksUrl }], deps);
 }
 
 /** 'ok', or the client-facing code the verifier refused with. */

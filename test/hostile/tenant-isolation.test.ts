@@ -231,13 +231,14 @@ describe('an upstream answering with another customer’s records', () => {
 });
 
 test('loader batch functions return one result per key and drop records for keys not asked for', async () => {
-  const customer = (id: string): Customer => ({ id, slug: id, name: id, createdAt: '2020-01-01T00:00:00Z' });
+  const customer = (id: string): Customer => ({ id, slug: id, name: id, organizationId: `org_${id}`, createdAt: '2020-01-01T00:00:00Z' });
   const invoice = (id: string, customerId: string): Invoice => ({ ...world.invoices[0]!, id, customerId });
   const user = (id: string, customerId: string): User => ({ ...world.users[0]!, id, customerId });
   const license = (id: string, customerId: string): License => ({ ...world.licenses[0]!, id, customerId });
   const stub = {
     customers: {
       customersByIds: async () => [customer('other'), customer('a')],
+      customersByOrganizations: async () => [customer('other'), customer('a')],
       usersByIds: async () => [],
       usersBySubjects: async () => [],
       usersByCustomers: async () => [user('u1', 'a'), user('u2', 'other')],
@@ -267,6 +268,7 @@ test('loader batch functions return one result per key and drop records for keys
   } as unknown as Upstreams;
   const loaders = createLoaders(stub);
   expect(await loaders.customer.loadMany(['a', 'b'])).toEqual([customer('a'), null]);
+  expect(await loaders.customerByOrganization.loadMany(['org_a', 'org_b'])).toEqual([customer('a'), null]);
   expect((await loaders.usersByCustomer.load('a')).map((u) => u.id)).toEqual(['u1']);
   expect((await loaders.licensesByCustomer.load('a')).map((l) => l.id)).toEqual(['l1']);
   const [page, wrongCustomer] = await loaders.invoicePage.loadMany([

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { startApp, type RunningApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { organizationIdOf } from '../../src/demo/world.js';
 import { createLogger } from '../../src/log.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -35,6 +36,40 @@ test('npm run token -- alice prints one token and nothing else on stdout', () =>
   expect(claims.sub).toBe('auth0|alice');
   expect(claims.permissions).toEqual(['read:customers', 'read:billing', 'read:licenses', 'manage:licenses']);
   expect(decodeProtectedHeader(run.stdout.trim())).toMatchObject({ alg: 'RS256', typ: 'at+jwt' });
+});
+
+test('tokens are shaped like Auth0 access tokens', () => {
+  const claims = decodeJwt(tokenCli('alice').stdout.trim());
+  expect(claims).toMatchObject({
+    iss: 'https://dev-issuer.bff.localhost/',
+    aud: ['https://bff.localhost/graphql', 'https://dev-issuer.bff.localhost/userinfo'],
+    azp: 'portal-app',
+    scope: 'openid profile email',
+  });
+  expect(claims.org_id).toBeUndefined();
+});
+
+test('npm run token -- erin --org globex names the organization, and the app reads erin as Globex’s admin', async () => {
+  const run = tokenCli('erin', '--org', 'globex');
+  expect(run.status).toBe(0);
+  const token = run.stdout.trim();
+  expect(decodeJwt(token).org_id).toBe(organizationIdOf('globex'));
+  const response = await fetch(app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: '{"query":"{ viewer { user { role } customer { name } } }"}',
+  });
+  expect(((await response.json()) as any).data.viewer).toEqual({ user: { role: 'ADMIN' }, customer: { name: 'Globex' } });
+
+  // Without an organization erin cannot be placed: the CLI says so on stderr, stdout stays a token.
+  const bare = tokenCli('erin');
+  expect(bare.status).toBe(0);
+  expect(bare.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+  expect(bare.stderr).toContain('without --org');
+  const typo = tokenCli('erin', '--org', 'globx');
+  expect(typo.status).toBe(2);
+  expect(typo.stdout).toBe('');
+  expect(typo.stderr).toContain('--org needs a demo customer (acme, globex, initech)');
 });
 
 test('--ttl sets the lifetime; a negative ttl gives an already expired token', () => {

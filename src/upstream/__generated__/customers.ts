@@ -21,6 +21,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/by-organization": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Customers by identity-provider organization id
+         * @description The customers whose `organizationId` is among the requested ids. The BFF maps the
+         *     `org_id` claim of an Auth0 Organization login to the customer through this call.
+         */
+        post: operations["getCustomersByOrganization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/batch-get": {
         parameters: {
             query?: never;
@@ -47,7 +68,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Users by OIDC subject */
+        /**
+         * Users by OIDC subject
+         * @description A person who belongs to several customers has one user record per customer, all with
+         *     the same subject, so one subject may return several users.
+         */
         post: operations["getUsersBySubject"];
         delete?: never;
         options?: never;
@@ -91,6 +116,9 @@ export interface components {
         SubjectsRequest: {
             subjects: string[];
         };
+        OrganizationIdsRequest: {
+            organizationIds: string[];
+        };
         CustomerIdsRequest: {
             customerIds: string[];
         };
@@ -104,6 +132,12 @@ export interface components {
             slug: string;
             /** @example Acme Corp */
             name: string;
+            /**
+             * @description The identity provider's organization for this customer (an Auth0 Organization id,
+             *     `org_...`); null when the customer signs in without one.
+             * @example org_5b1e0c9a77d2
+             */
+            organizationId: string | null;
             /** Format: date-time */
             createdAt: string;
         };
@@ -161,6 +195,31 @@ export interface operations {
         };
         responses: {
             /** @description The customers that exist among the requested ids. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+        };
+    };
+    getCustomersByOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationIdsRequest"];
+            };
+        };
+        responses: {
+            /** @description The customers linked to one of the requested organizations. */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -44,12 +44,11 @@ test('every problem is listed at once, each naming its variable and the bad valu
   expect(found.some((p) => p.startsWith('BILLING_API_URL:'))).toBe(true);
 });
 
-test('production refuses to start without issuer, audience, JWKS URL and upstreams: never the demo issuer', () => {
+test('production refuses to start without issuer, audience and upstreams: never the demo issuer', () => {
   const found = problems({ NODE_ENV: 'production' });
   expect(found.map((p) => p.split(':')[0])).toEqual([
     'AUTH_ISSUER',
     'AUTH_AUDIENCE',
-    'AUTH_JWKS_URL',
     'CUSTOMERS_API_URL',
     'BILLING_API_URL',
     'LICENSES_API_URL',
@@ -68,7 +67,16 @@ test('a complete production configuration', () => {
     LICENSES_API_URL: 'https://licenses.internal',
   });
   expect(config.host).toBe('0.0.0.0');
-  expect(config.auth).toMatchObject({ mode: 'remote', issuer: 'https://tenant.eu.auth0.com/' });
+  expect(config.auth).toMatchObject({
+    mode: 'remote',
+    issuers: [
+      {
+        issuer: 'https://tenant.eu.auth0.com/',
+        audiences: ['https://api.example.com'],
+        jwksUrl: 'https://tenant.eu.auth0.com/.well-known/jwks.json',
+      },
+    ],
+  });
   expect(config.upstream).toMatchObject({ mode: 'remote', urls: { customers: 'https://customers.internal' } });
 });
 

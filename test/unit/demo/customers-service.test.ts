@@ -1,6 +1,6 @@
 import { startCustomersService } from '../../../src/demo/customers-service.js';
 import type { DemoService } from '../../../src/demo/http-service.js';
-import { customerBySlug, personaUser, seedWorld } from '../../../src/demo/world.js';
+import { customerBySlug, organizationIdOf, personaUser, seedWorld } from '../../../src/demo/world.js';
 import type { Customer, User } from '../../../src/upstream/types.js';
 
 const world = seedWorld({ now: new Date('2026-03-15T10:00:00.000Z') });
@@ -40,11 +40,30 @@ describe('customers service', () => {
     expect(res.body.items.map((u) => u.subject).sort()).toEqual(['auth0|bob', 'auth0|dave']);
   });
 
+  it('finds every record of a person in several customers by their one subject', async () => {
+    const res = await post<{ items: User[] }>('/users/by-subject', { subjects: ['auth0|erin'] });
+    expect(res.body.items.map((u) => [u.customerId, u.role]).sort()).toEqual(
+      [
+        [customerBySlug(world, 'acme').id, 'member'],
+        [customerBySlug(world, 'globex').id, 'admin'],
+      ].sort(),
+    );
+  });
+
+  it('finds customers by organization id, skipping unknown ones', async () => {
+    const globex = customerBySlug(world, 'globex');
+    const res = await post<{ items: Customer[] }>('/customers/by-organization', {
+      organizationIds: ['org_unknown', organizationIdOf('globex')],
+    });
+    expect(res.body.items).toEqual([globex]);
+    expect((await post('/customers/by-organization', { organizationIds: 'org_x' })).status).toBe(400);
+  });
+
   it('lists all users of the given customers', async () => {
     const globex = customerBySlug(world, 'globex');
     const initech = customerBySlug(world, 'initech');
     const res = await post<{ items: User[] }>('/users/by-customer', { customerIds: [globex.id, initech.id] });
-    expect(res.body.items).toHaveLength(5);
+    expect(res.body.items).toHaveLength(6);
     expect(new Set(res.body.items.map((u) => u.customerId))).toEqual(new Set([globex.id, initech.id]));
   });
 

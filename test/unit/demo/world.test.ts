@@ -1,5 +1,13 @@
 import { PERSONAS } from '../../../src/demo/personas.js';
-import { DEMO_PRODUCTS, customerBySlug, findUserBySubject, personaUser, seedWorld } from '../../../src/demo/world.js';
+import {
+  DEMO_PRODUCTS,
+  customerBySlug,
+  findUserBySubject,
+  organizationIdOf,
+  personaUser,
+  personaUserIn,
+  seedWorld,
+} from '../../../src/demo/world.js';
 import { demoId } from '../../../src/demo/ids.js';
 import { createHash } from 'node:crypto';
 
@@ -25,6 +33,18 @@ describe('seedWorld at scale 1', () => {
     ]);
   });
 
+  it('gives every customer an Auth0 organization id, deterministic like every demo id', () => {
+    expect(world.customers.map((c) => c.organizationId)).toEqual([acme, globex, initech].map((c) => organizationIdOf(c.slug)));
+    expect(organizationIdOf('acme')).toBe(`org_${createHash('sha256').update('organization:acme').digest('hex').slice(0, 12)}`);
+  });
+
+  it('models erin as a member at acme and an admin at globex, both records with her subject', () => {
+    expect(personaUserIn(world, 'erin', 'acme')).toMatchObject({ subject: 'auth0|erin', role: 'member', email: 'erin@acme.example' });
+    expect(personaUserIn(world, 'erin', 'globex')).toMatchObject({ subject: 'auth0|erin', role: 'admin', email: 'erin@globex.example' });
+    expect(personaUserIn(world, 'erin', 'acme').id).not.toBe(personaUserIn(world, 'erin', 'globex').id);
+    expect(() => personaUserIn(world, 'erin', 'initech')).toThrow();
+  });
+
   it('maps personas to users with the expected roles and customers', () => {
     expect(personaUser(world, 'alice')).toMatchObject({ customerId: acme.id, role: 'admin', email: 'alice@acme.example' });
     expect(personaUser(world, 'bob')).toMatchObject({ customerId: acme.id, role: 'member' });
@@ -38,7 +58,8 @@ describe('seedWorld at scale 1', () => {
   it('sizes users and invoices per customer', () => {
     const count = <T extends { customerId: string | null }>(items: T[], customerId: string) =>
       items.filter((item) => item.customerId === customerId).length;
-    expect([acme, globex, initech].map((c) => count(world.users, c.id))).toEqual([6, 3, 2]);
+    // Globex's 4 include erin's second record (she is a member at Acme too).
+    expect([acme, globex, initech].map((c) => count(world.users, c.id))).toEqual([6, 4, 2]);
     expect([acme, globex, initech].map((c) => count(world.invoices, c.id))).toEqual([14, 8, 6]);
     expect(world.accounts.map((a) => a.currency)).toEqual(['EUR', 'USD', 'EUR']);
   });
@@ -106,7 +127,9 @@ describe('seedWorld at scale', () => {
     expect(a.customers).toHaveLength(3 + 490);
     expect(a.invoices.length).toBeGreaterThan(5000);
     expect(new Set(a.invoices.map((i) => i.id)).size).toBe(a.invoices.length);
-    expect(new Set(a.users.map((u) => u.subject)).size).toBe(a.users.length);
+    // One record per (person, customer): only erin's subject appears twice, in two customers.
+    expect(new Set(a.users.map((u) => `${u.subject} ${u.customerId}`)).size).toBe(a.users.length);
+    expect(new Set(a.users.map((u) => u.subject)).size).toBe(a.users.length - 1);
     expect(customerBySlug(a, 'customer-7').name).toBe('Customer 7');
   });
 
