@@ -45,7 +45,7 @@ export interface Bff {
 }
 
 const SANDBOX_DOCUMENT = `# Welcome! The Authorization header below holds a demo token for alice (Acme Corp admin).
-# Get tokens for other personas with: npm run token -- <alice|bob|carol|mallory|dave|frank>
+# Get tokens for other personas with: npm run -s token -- <alice|bob|carol|mallory|dave|frank>
 query WhoAmI {
   viewer {
     subject

@@ -2,7 +2,7 @@ import { createDevIssuer, DEV_KEY_FILE } from './dev-issuer.js';
 import { isPersonaName, PERSONAS } from './personas.js';
 
 /**
- * `npm run token -- <persona> [--ttl <seconds>]` prints a development access token and
+ * `npm run -s token -- <persona> [--ttl <seconds>]` prints a development access token and
  * nothing else on stdout, so `TOKEN=$(npm run -s token -- alice)` just works.
  */
 async function main(argv: readonly string[]): Promise<number> {
@@ -29,7 +29,7 @@ function usage(problem: string): number {
   const personas = Object.values(PERSONAS)
     .map((p) => `  ${p.name.padEnd(8)} ${p.description}`)
     .join('\n');
-  process.stderr.write(`token: ${problem}\nusage: npm run token -- <persona> [--ttl <seconds>]\npersonas:\n${personas}\n`);
+  process.stderr.write(`token: ${problem}\nusage: npm run -s token -- <persona> [--ttl <seconds>]\npersonas:\n${personas}\n`);
   return 2;
 }
 
