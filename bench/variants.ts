@@ -76,7 +76,9 @@ export function personaPrincipal(persona: PersonaName, expiresAt = Math.floor(Da
 
 /** Builds one variant's server over `deps`. */
 export function createVariant(name: VariantName, deps: VariantDeps): VariantServer {
+  // Every other setting as the product defaults it, so new settings need no change here.
   const config = {
+    ...loadConfig({}),
     production: true,
     graphqlPath: GRAPHQL_PATH,
     bodyLimitBytes: BODY_LIMIT,

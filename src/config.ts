@@ -24,6 +24,57 @@ const url = z
 
 const list = z.string().transform((value) => value.split(/[\s,]+/).filter(Boolean));
 
+/**
+ * An origin as a browser sends it in `Origin`: scheme, host and port, nothing else. A trailing
+ * slash (as copied from an address bar) is normalised away, as are the case of the host and a
+ * default port; a path, query, fragment or credentials are refused, since no browser would ever
+ * send them and the entry could never match.
+ */
+function toOrigin(value: string): string | null {
+  if (!URL.canParse(value)) return null;
+  const url = new URL(value);
+  if (!/^https?:$/.test(url.protocol) || url.username || url.password || url.pathname !== '/' || url.search || url.hash) return null;
+  if (!/^https?:\/\/[^/?#]+\/?$/i.test(value)) return null;
+  return url.origin;
+}
+
+const origins = list.transform((values, context) =>
+  values.flatMap((value) => {
+    if (value === '*') return [value];
+    const origin = toOrigin(value);
+    if (origin === null) {
+      context.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(value)} is not an origin: write scheme://host[:port], e.g. https://portal.example.com`,
+      });
+      return [];
+    }
+    return [origin];
+  }),
+);
+
+// RFC 9110 field-name (token); compared lower-case, as browsers send them in preflights.
+const headerNames = list
+  .pipe(z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be HTTP header names')))
+  .transform((names) => names.map((name) => name.toLowerCase()));
+
+/**
+ * Request headers browsers may send cross-origin: GraphQL over HTTP, Apollo Client's CSRF and
+ * client-awareness headers, W3C trace context and baggage, and Sentry's trace header.
+ */
+export const DEFAULT_CORS_HEADERS = [
+  'authorization',
+  'content-type',
+  'apollo-require-preflight',
+  'x-apollo-operation-name',
+  'apollographql-client-name',
+  'apollographql-client-version',
+  'traceparent',
+  'tracestate',
+  'baggage',
+  'sentry-trace',
+];
+
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
@@ -71,7 +122,8 @@ export const ENV = z.object({
 
   MAX_PAGE_SIZE: int(1, 500).default(100),
   BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(100 * 1024),
-  CORS_ORIGINS: list.default([]),
+  CORS_ORIGINS: origins.default([]),
+  CORS_ALLOWED_HEADERS: headerNames.default(DEFAULT_CORS_HEADERS),
   GRAPHQL_MAX_DEPTH: int(1, 100).default(10),
   GRAPHQL_MAX_ALIASES: int(0, 1000).default(15),
   GRAPHQL_MAX_DIRECTIVES: int(0, 1000).default(20),
@@ -156,6 +208,8 @@ function toConfig(env: Env) {
     maxPageSize: env.MAX_PAGE_SIZE,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     corsOrigins: env.CORS_ORIGINS,
+    /** Request headers a cross-origin SPA may send (the preflight's allow list). */
+    corsAllowedHeaders: env.CORS_ALLOWED_HEADERS,
     queryLimits: {
       /** Deepest selection nesting. */
       maxDepth: env.GRAPHQL_MAX_DEPTH,

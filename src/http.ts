@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { BodyTooLarge, readBounded } from './bounded-body.js';
+import { DEFAULT_CORS_HEADERS } from './config.js';
 import type { Logger } from './log.js';
 
 /** How the HTTP front door behaves. */
@@ -8,8 +9,10 @@ export interface HttpOptions<C extends BaseContext> {
   readonly apollo: ApolloServer<C>;
   readonly graphqlPath: string;
   readonly bodyLimitBytes: number;
-  /** Origins allowed by CORS; `*` allows any. Empty: same-origin only. */
+  /** Origins allowed by CORS (normalised, see config.ts); `*` allows any. Empty: same-origin only. */
   readonly corsOrigins: readonly string[];
+  /** Request headers cross-origin callers may send (default: `DEFAULT_CORS_HEADERS`). */
+  readonly corsAllowedHeaders?: readonly string[];
   readonly context: (req: IncomingMessage) => Promise<C>;
   /** `/readyz`: true while the instance should receive traffic. */
   readonly isReady: () => boolean;
@@ -23,6 +26,7 @@ export interface HttpOptions<C extends BaseContext> {
  */
 export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>): Server {
   const { apollo, graphqlPath, log } = options;
+  const allowedHeaders = (options.corsAllowedHeaders ?? DEFAULT_CORS_HEADERS).join(', ');
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       log.error('http.unhandled', { error: describe(error) });
@@ -45,7 +49,12 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
       return options.isReady() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not_ready' });
     if (url.pathname !== graphqlPath) return sendJson(res, 404, graphqlError('Not found.', 'BAD_REQUEST'));
 
-    if (!applyCors(req, res, options.corsOrigins)) return sendJson(res, 403, graphqlError('Origin not allowed.', 'BAD_REQUEST'));
+    if (!applyCors(req, res, options.corsOrigins, allowedHeaders)) {
+      // Debug, not warn: any web page can make a browser send this, so it says nothing about us.
+      // It is the line that explains a "Failed to fetch" to someone setting up CORS_ORIGINS.
+      log.debug('http.cors_rejected', { origin: req.headers.origin, method: req.method, allowed: options.corsOrigins });
+      return sendJson(res, 403, graphqlError('Origin not allowed.', 'BAD_REQUEST'));
+    }
     if (req.method === 'OPTIONS') {
       res.writeHead(204).end();
       return;
@@ -93,7 +102,7 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
 }
 
 /** Sets CORS headers; false when the request comes from an origin that is not allowed. */
-function applyCors(req: IncomingMessage, res: ServerResponse, allowed: readonly string[]): boolean {
+function applyCors(req: IncomingMessage, res: ServerResponse, allowed: readonly string[], allowedHeaders: string): boolean {
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   const host = req.headers.host;
@@ -103,7 +112,7 @@ function applyCors(req: IncomingMessage, res: ServerResponse, allowed: readonly 
   res.setHeader('access-control-allow-origin', origin);
   res.setHeader('vary', 'Origin');
   res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
-  res.setHeader('access-control-allow-headers', 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name');
+  res.setHeader('access-control-allow-headers', allowedHeaders);
   res.setHeader('access-control-max-age', '600');
   return true;
 }

@@ -21,7 +21,10 @@ import type { Upstreams } from './upstream/index.js';
 
 /** What the BFF is built from; `main.ts` assembles it from configuration, tests by hand. */
 export interface BffDependencies {
-  readonly config: Pick<Config, 'production' | 'graphqlPath' | 'bodyLimitBytes' | 'corsOrigins' | 'maxPageSize' | 'queryLimits'>;
+  readonly config: Pick<
+    Config,
+    'production' | 'graphqlPath' | 'bodyLimitBytes' | 'corsOrigins' | 'corsAllowedHeaders' | 'maxPageSize' | 'queryLimits'
+  >;
   readonly verifier: TokenVerifier;
   readonly upstreams: Upstreams;
   readonly log: Logger;
@@ -142,6 +145,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     graphqlPath: config.graphqlPath,
     bodyLimitBytes: config.bodyLimitBytes,
     corsOrigins: config.corsOrigins,
+    corsAllowedHeaders: config.corsAllowedHeaders,
     context: options.context,
     isReady: () => ready && (options.isReady?.() ?? true),
     log,

@@ -84,3 +84,38 @@ test('a malformed environment variable stops the process with a message naming i
   expect(run.stderr).toContain('DEMO_SCALE:');
   expect(run.stdout).toBe('');
 });
+
+describe('CORS settings', () => {
+  test('origins are normalised to what browsers send: trailing slash, case and default ports', () => {
+    const config = loadConfig({ CORS_ORIGINS: 'https://Portal.Example.com/, http://localhost:5173, https://app.example.com:443, *' });
+    expect(config.corsOrigins).toEqual(['https://portal.example.com', 'http://localhost:5173', 'https://app.example.com', '*']);
+  });
+
+  test('anything that is not an origin stops start-up, each entry named', () => {
+    const found = problems({
+      CORS_ORIGINS: 'https://portal.example.com/app,portal.example.com,ftp://files.example.com,https://ok.example.com',
+    });
+    expect(found).toHaveLength(3);
+    for (const bad of ['https://portal.example.com/app', 'portal.example.com', 'ftp://files.example.com']) {
+      expect(found.some((p) => p.startsWith('CORS_ORIGINS:') && p.includes(`"${bad}" is not an origin`))).toBe(true);
+    }
+  });
+
+  test('allowed headers default to Apollo Client, trace context, baggage and Sentry; a configured list replaces them', () => {
+    expect(loadConfig({}).corsAllowedHeaders).toEqual(
+      expect.arrayContaining([
+        'apollographql-client-name',
+        'apollographql-client-version',
+        'traceparent',
+        'tracestate',
+        'baggage',
+        'sentry-trace',
+      ]),
+    );
+    expect(loadConfig({ CORS_ALLOWED_HEADERS: 'Authorization,Content-Type' }).corsAllowedHeaders).toEqual([
+      'authorization',
+      'content-type',
+    ]);
+    expect(problems({ CORS_ALLOWED_HEADERS: 'authorization,bad header:' })[0]).toMatch(/^CORS_ALLOWED_HEADERS:/);
+  });
+});
