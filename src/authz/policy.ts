@@ -120,8 +120,8 @@ export const policy: Policy = {
     // Reached only through Invoice.lines / Customer.invoices, which are gated above.
     InvoiceLine: { description: allow, quantity: allow, unitPrice: allow, amount: allow },
     InvoiceConnection: { edges: allow, pageInfo: allow, totalCount: allow },
-    InvoiceEdge: { node: allow },
-    PageInfo: { hasNextPage: allow, endCursor: allow },
+    InvoiceEdge: { cursor: allow, node: allow },
+    PageInfo: { hasNextPage: allow, hasPreviousPage: allow, startCursor: allow, endCursor: allow },
     Money: { amountMinor: allow, currency: allow, amount: allow },
     License: {
       id: canReadLicenses,

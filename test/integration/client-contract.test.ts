@@ -72,3 +72,52 @@ describe('time scalars', () => {
     });
   });
 });
+
+describe('the invoice connection (Relay)', () => {
+  const PAGE = `query($id: ID!, $first: Int, $after: String) { customer(id: $id) { invoices(first: $first, after: $after) {
+    totalCount edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }`;
+  const page = async (first: number, after?: string) => {
+    const result = await stack.gql(PAGE, { persona: 'alice', variables: { id: facts.acme.id, first, ...(after ? { after } : {}) } });
+    expect(result.errors).toBeUndefined();
+    return result.data!.customer.invoices as {
+      totalCount: number;
+      edges: { cursor: string; node: { id: string } }[];
+      pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+    };
+  };
+
+  test('walking with endCursor visits every invoice once, newest first; pageInfo matches the edges', async () => {
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const current = await page(4, after);
+      seen.push(...current.edges.map((edge) => edge.node.id));
+      expect(current.pageInfo.startCursor).toBe(current.edges[0]?.cursor);
+      expect(current.pageInfo.endCursor).toBe(current.edges.at(-1)?.cursor);
+      expect(current.pageInfo.hasPreviousPage).toBe(after !== undefined);
+      if (!current.pageInfo.hasNextPage) break;
+      after = current.pageInfo.endCursor!;
+    }
+    expect(seen).toEqual(facts.invoicesOf(facts.acme.id).map((invoice) => invoice.id));
+  });
+
+  test('any edge cursor resumes right after its invoice', async () => {
+    const first = await page(6);
+    const resumed = await page(2, first.edges[2]!.cursor);
+    expect(resumed.edges.map((edge) => edge.node.id)).toEqual(first.edges.slice(3, 5).map((edge) => edge.node.id));
+    expect(resumed.pageInfo.hasPreviousPage).toBe(true);
+  });
+
+  test('the last page has hasNextPage false and still an endCursor; after it comes an empty page', async () => {
+    const all = await page(50);
+    expect(all.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: false, endCursor: all.edges.at(-1)!.cursor });
+    const beyond = await page(5, all.pageInfo.endCursor!);
+    expect(beyond.edges).toEqual([]);
+    expect(beyond.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: true, startCursor: null, endCursor: null });
+  });
+
+  test('a cursor the API never issued is BAD_USER_INPUT at the connection', async () => {
+    const result = await stack.gql(PAGE, { persona: 'alice', variables: { id: facts.acme.id, first: 2, after: 'bm90LWEtY3Vyc29y' } });
+    expect(errorAt(result, 'customer.invoices')?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});

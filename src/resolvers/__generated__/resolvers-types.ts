@@ -87,6 +87,8 @@ export type InvoiceConnection = {
 
 export type InvoiceEdge = {
   __typename?: 'InvoiceEdge';
+  /** Opaque position of this invoice: pass it as `after` to get the invoices that follow it. */
+  cursor: Scalars['String']['output'];
   node: Invoice;
 };
 
@@ -179,11 +181,17 @@ export type MutationRevokeLicenseSeatArgs = {
   userId: Scalars['ID']['input'];
 };
 
-/** Relay-style page information. */
+/** Where a page of a connection sits, per the Relay cursor connections specification. */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** Cursor of the last edge; null when the page is empty. Pass it as `after` to continue. */
   endCursor?: Maybe<Scalars['String']['output']>;
+  /** True when more items follow this page: pass `endCursor` as `after` to get them. */
   hasNextPage: Scalars['Boolean']['output'];
+  /** True when items precede this page (it was requested with `after`). */
+  hasPreviousPage: Scalars['Boolean']['output'];
+  /** Cursor of the first edge; null when the page is empty. */
+  startCursor?: Maybe<Scalars['String']['output']>;
 };
 
 export type Product = {
@@ -470,6 +478,7 @@ export type InvoiceConnectionResolvers<ContextType = ResolverContext, ParentType
 };
 
 export type InvoiceEdgeResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['InvoiceEdge'] = ResolversParentTypes['InvoiceEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Invoice'], ParentType, ContextType>;
 };
 
@@ -517,6 +526,8 @@ export type MutationResolvers<ContextType = ResolverContext, ParentType extends 
 export type PageInfoResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type ProductResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product']> = {
