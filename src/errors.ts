@@ -71,10 +71,17 @@ export class AuthUnavailableError extends BffError {
   }
 }
 
-/** The caller may not see this field. */
+/**
+ * The caller may not see this field. `permission`, when the denying rule names one, is a token
+ * permission that would grant it (`extensions.permission`), so an SPA can say what to ask for.
+ */
 export class ForbiddenError extends BffError {
-  constructor(message = 'You are not allowed to access this field.') {
-    super(message, ErrorCode.FORBIDDEN);
+  constructor(readonly permission?: string) {
+    super(
+      permission === undefined ? 'You are not allowed to access this field.' : `This field needs the "${permission}" permission.`,
+      ErrorCode.FORBIDDEN,
+      permission === undefined ? {} : { permission },
+    );
   }
 }
 

@@ -12,6 +12,7 @@ import type { Denial } from './authz/apply.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
+import { groupRepeatedErrorsPlugin } from './error-grouping.js';
 import { ErrorCode, isKnownErrorCode } from './errors.js';
 import { createHttpServer } from './http.js';
 import { queryProtection } from './limits.js';
@@ -128,6 +129,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     parseOptions: limits.parseOptions,
     plugins: [
       ...limits.plugins,
+      groupRepeatedErrorsPlugin(),
       // No @cacheControl in the schema: the default plugin would only add a hook per field.
       ApolloServerPluginCacheControlDisabled(),
       config.production

@@ -121,3 +121,99 @@ describe('the invoice connection (Relay)', () => {
     expect(errorAt(result, 'customer.invoices')?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
+
+describe('what a refusal says', () => {
+  test('FORBIDDEN names the permission the denying rule asked for, derived from the policy', async () => {
+    const result = await stack.gql(
+      `query($id: ID!) { customer(id: $id) { name billingAccount { id } invoices(first: 1) { totalCount } } }`,
+      {
+        persona: 'bob',
+        variables: { id: facts.acme.id },
+      },
+    );
+    expect(result.data!.customer).toEqual({ name: 'Acme Corp', billingAccount: null, invoices: null });
+    for (const path of ['customer.billingAccount', 'customer.invoices']) {
+      expect(errorAt(result, path)).toMatchObject({
+        message: 'This field needs the "read:billing" permission.',
+        extensions: { code: 'FORBIDDEN', permission: 'read:billing' },
+      });
+    }
+  });
+
+  test('a denial no permission would lift (a role, not the token) names none', async () => {
+    const result = await stack.gql(`query($id: ID!) { customer(id: $id) { users { id email } } }`, {
+      persona: 'bob',
+      variables: { id: facts.acme.id },
+    });
+    const error = result.errors?.[0];
+    expect(error?.extensions?.code).toBe('FORBIDDEN');
+    expect(error?.extensions).not.toHaveProperty('permission');
+  });
+
+  test('a field denied on every item of a list is one error with the count and the first paths; each value is still null', async () => {
+    const result = await stack.gql(`query($id: ID!) { customer(id: $id) { users { id email } } }`, {
+      persona: 'bob',
+      variables: { id: facts.acme.id },
+    });
+    const users: { id: string; email: string | null }[] = result.data!.customer.users;
+    const hidden = users.flatMap((user, index) => (user.id === facts.bob.id ? [] : [index]));
+    expect(hidden.length).toBeGreaterThan(1);
+    // bob sees his own address; every other one is null.
+    for (const [index, user] of users.entries()) expect(user.email === null).toBe(hidden.includes(index));
+    expect(result.errors).toHaveLength(1);
+    const [error] = result.errors!;
+    expect(error!.path).toEqual(['customer', 'users', hidden[0], 'email']);
+    expect(error!.extensions).toMatchObject({
+      code: 'FORBIDDEN',
+      count: hidden.length,
+      paths: hidden.slice(0, 5).map((index) => ['customer', 'users', index, 'email']),
+    });
+  });
+});
+
+describe('seat changes report what was committed', () => {
+  const ASSIGN = `mutation($l: ID!, $u: ID!) { assignLicenseSeat(licenseId: $l, userId: $u) {
+    licenseId userId seats seatsUsed license { id seatsUsed } user { id name } } }`;
+  const REVOKE = `mutation($l: ID!, $u: ID!) { revokeLicenseSeat(licenseId: $l, userId: $u) { licenseId userId seatsUsed license { id } } }`;
+
+  test('manage:licenses without read:licenses: the payload reports the change, only the license is null (FORBIDDEN)', async () => {
+    // Auth0 permissions are independent: an admin may manage seats without reading licenses.
+    const token = await stack.issuer.sign(
+      { azp: 'portal-app', scope: 'openid profile', permissions: ['read:customers', 'manage:licenses'] },
+      { subject: 'auth0|alice' },
+    );
+    const license = facts.licenseOf(facts.acme.id, 'analytics');
+    const holders = new Set(facts.assignmentsOf(license.id).map((a) => a.userId));
+    const user = facts.usersOf(facts.acme.id).find((u) => !holders.has(u.id))!;
+    const before = holders.size;
+
+    const assigned = await stack.gql(ASSIGN, { token, variables: { l: license.id, u: user.id } });
+    expect(assigned.data!.assignLicenseSeat).toEqual({
+      licenseId: license.id,
+      userId: user.id,
+      seats: license.seats,
+      seatsUsed: before + 1,
+      license: null,
+      user: { id: user.id, name: user.name },
+    });
+    expect(assigned.errors).toHaveLength(1);
+    expect(errorAt(assigned, 'assignLicenseSeat.license')?.extensions).toEqual({ code: 'FORBIDDEN', permission: 'read:licenses' });
+    // It really was committed: a retry is refused as a duplicate, and changes nothing.
+    const retry = await stack.gql(ASSIGN, { token, variables: { l: license.id, u: user.id } });
+    expect(retry.data!.assignLicenseSeat).toBeNull();
+    expect(retry.errors?.[0]?.extensions?.code).toBe('ALREADY_ASSIGNED');
+
+    const revoked = await stack.gql(REVOKE, { token, variables: { l: license.id, u: user.id } });
+    expect(revoked.data!.revokeLicenseSeat).toEqual({ licenseId: license.id, userId: user.id, seatsUsed: before, license: null });
+    expect(errorAt(revoked, 'revokeLicenseSeat.license')?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  test('a refused change is null with its code, and nothing else', async () => {
+    const license = facts.licenseOf(facts.acme.id, 'analytics');
+    const result = await stack.gql(ASSIGN, { persona: 'bob', variables: { l: license.id, u: facts.bob.id } });
+    expect(result.data).toEqual({ assignLicenseSeat: null });
+    expect(result.errors?.map((e) => [e.path?.join('.'), e.extensions?.code, e.extensions?.permission])).toEqual([
+      ['assignLicenseSeat', 'FORBIDDEN', 'manage:licenses'],
+    ]);
+  });
+});

@@ -132,12 +132,26 @@ export type LicenseAssignment = {
   user?: Maybe<User>;
 };
 
-/** Result of a seat change: the license as it is now, and the user concerned. */
+/**
+ * Result of a seat change, returned once the change is committed upstream. Every field is what
+ * the caller may see of it: a part the caller may not read (e.g. `license` without
+ * read:licenses) is null with its own error while the rest is intact, so a committed change is
+ * never reported as refused.
+ */
 export type LicenseSeatPayload = {
   __typename?: 'LicenseSeatPayload';
-  license: License;
-  /** Null when the caller may not read users (read:customers). */
+  /** The license as it is now. Needs read:licenses. */
+  license?: Maybe<License>;
+  /** The license whose seat changed. */
+  licenseId: Scalars['ID']['output'];
+  /** Total seats of the license. Null only if it could not be read after the change (which stands). */
+  seats?: Maybe<Scalars['Int']['output']>;
+  /** Seats assigned after the change. Null only if they could not be counted (the change stands). */
+  seatsUsed?: Maybe<Scalars['Int']['output']>;
+  /** The user concerned. Needs read:customers. */
   user?: Maybe<User>;
+  /** The user who received or lost the seat. */
+  userId: Scalars['ID']['output'];
 };
 
 export type LicenseStatus =
@@ -508,8 +522,12 @@ export type LicenseAssignmentResolvers<ContextType = ResolverContext, ParentType
 };
 
 export type LicenseSeatPayloadResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['LicenseSeatPayload'] = ResolversParentTypes['LicenseSeatPayload']> = {
-  license?: Resolver<ResolversTypes['License'], ParentType, ContextType>;
+  license?: Resolver<Maybe<ResolversTypes['License']>, ParentType, ContextType>;
+  licenseId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  seats?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  seatsUsed?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  userId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type MoneyResolvers<ContextType = ResolverContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
