@@ -38,6 +38,78 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** What a client needs to know about one code. */
+export interface ErrorCodeDoc {
+  /** What happened and what to do, for SPA developers (rendered into the schema's `ErrorCode` enum). */
+  readonly description: string;
+  /** The HTTP status a response carrying it has, and what is left of the response. */
+  readonly http: string;
+}
+
+/**
+ * The client-facing documentation of every code: the one source of the schema's `ErrorCode`
+ * enum, the generated docs/error-codes.ts module and the README's table (`npm run schema`).
+ * Typed over `ErrorCode`, so a new code does not compile until it is documented here.
+ */
+export const ERROR_CODE_DOCS: { readonly [C in ErrorCode]: ErrorCodeDoc } = {
+  UNAUTHENTICATED: {
+    description: 'No access token, or one that fails verification (signature, issuer, audience, expiry). Get a new token and retry.',
+    http: '401, whole request (WWW-Authenticate: Bearer)',
+  },
+  FORBIDDEN: {
+    description:
+      "The token's permissions or the caller's role do not cover this field. `extensions.permission` names a token permission that would grant it, when one would.",
+    http: '200, the field is null, the rest intact',
+  },
+  LICENSE_REQUIRED: {
+    description: "The caller's customer holds no active license granting the feature in `extensions.feature`.",
+    http: '200, the field is null, the rest intact',
+  },
+  NOT_FOUND: {
+    description:
+      "A mutation named a license or user that does not exist or is not the caller's to see (the two are indistinguishable). Nothing changed.",
+    http: '200, the mutation is null',
+  },
+  NO_FREE_SEAT: { description: 'Every seat of the license is assigned. Nothing changed.', http: '200, the mutation is null' },
+  ALREADY_ASSIGNED: { description: 'The user already holds a seat on the license. Nothing changed.', http: '200, the mutation is null' },
+  NOT_ASSIGNED: { description: 'The user holds no seat on the license. Nothing changed.', http: '200, the mutation is null' },
+  BAD_USER_INPUT: {
+    description:
+      'Arguments are well-typed but unacceptable: `first` below 1, a cursor this API never issued, a malformed id, variables that do not coerce.',
+    http: '200, the field is null (400 when the variables do not coerce)',
+  },
+  UPSTREAM_UNAVAILABLE: {
+    description: 'A business API behind this one failed or timed out (`extensions.service` names it). Retrying later may succeed.',
+    http: '200, the field is null, the rest intact',
+  },
+  AUTH_UNAVAILABLE: {
+    description: "The token issuer's keys cannot be fetched, so no token can be verified right now. Retry after `Retry-After`.",
+    http: '503, whole request',
+  },
+  GRAPHQL_PARSE_FAILED: {
+    description: 'The document is not valid GraphQL, or has more tokens than the limit.',
+    http: '400, whole request',
+  },
+  GRAPHQL_VALIDATION_FAILED: {
+    description:
+      'The document does not validate against the schema, or exceeds a query limit (depth, aliases, directives, cost); the message names which.',
+    http: '400, whole request',
+  },
+  BAD_REQUEST: {
+    description:
+      'The HTTP request is not a GraphQL request this server accepts (batching, missing CSRF header, origin not allowed, body too large).',
+    http: '400 (403 for an origin CORS does not allow, 413 for a body over the limit), whole request',
+  },
+  OPERATION_RESOLUTION_FAILURE: {
+    description: '`operationName` does not name an operation of the document, or is missing where the document has several.',
+    http: '400, whole request',
+  },
+  INTERNAL_SERVER_ERROR: {
+    description: 'A bug on our side. The message is generic; the details are in the server log only.',
+    http: '200 at a field (the rest intact), or 500 for the whole request',
+  },
+};
+
 const CODES = new Set<string>(Object.values(ErrorCode));
 
 /** True when `code` belongs to the closed set above. */

@@ -22,40 +22,50 @@ export type Scalars = {
 /** A customer's billing account. Needs read:billing. */
 export type BillingAccount = {
   __typename?: 'BillingAccount';
-  /** Outstanding balance. */
+  /** Outstanding balance: what the customer owes now. */
   balance: Money;
+  /** Where invoices are sent. */
   billingEmail: Scalars['String']['output'];
+  /** ISO 4217 code of the currency the account is billed in. */
   currency: Scalars['String']['output'];
+  /** The customer billed. */
   customer: Customer;
+  /** Opaque id. */
   id: Scalars['ID']['output'];
-  /** Payment terms, e.g. NET30. */
+  /** Payment terms, e.g. NET30 (due 30 days after issue). */
   paymentTerms: Scalars['String']['output'];
+  /** Whether the account is in good standing. */
   status: BillingAccountStatus;
 };
 
+/** Whether a billing account can be invoiced. */
 export type BillingAccountStatus =
+  /** In good standing. */
   | 'ACTIVE'
+  /** Suspended, e.g. for non-payment. */
   | 'SUSPENDED';
 
-/** A customer of the business, the unit of tenancy. */
+/** A customer of the business, the unit of tenancy. Only the caller's own customer is visible (support staff see all). */
 export type Customer = {
   __typename?: 'Customer';
   /** The billing account. Needs read:billing. */
   billingAccount?: Maybe<BillingAccount>;
+  /** Opaque id, stable for the life of the customer. */
   id: Scalars['ID']['output'];
-  /** Invoices, newest first. Needs read:billing. */
+  /** Invoices, newest first (by issue date), as a Relay connection. Needs read:billing. */
   invoices?: Maybe<InvoiceConnection>;
-  /** Licenses the customer holds, active or not. Needs read:licenses. */
+  /** Licenses the customer holds, whatever their status. Needs read:licenses. */
   licenses?: Maybe<Array<License>>;
+  /** Display name, e.g. Acme Corp. */
   name: Scalars['String']['output'];
-  /** Usage analytics for the current period. Needs the usage-analytics entitlement. */
+  /** Usage analytics for the current period. Needs read:customers and the usage-analytics entitlement (LICENSE_REQUIRED otherwise). */
   usage?: Maybe<Usage>;
   /** Users of this customer. Needs read:customers. */
   users?: Maybe<Array<User>>;
 };
 
 
-/** A customer of the business, the unit of tenancy. */
+/** A customer of the business, the unit of tenancy. Only the caller's own customer is visible (support staff see all). */
 export type CustomerInvoicesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -64,71 +74,101 @@ export type CustomerInvoicesArgs = {
 /** An invoice. Needs read:billing. */
 export type Invoice = {
   __typename?: 'Invoice';
+  /** The customer invoiced. */
   customer: Customer;
   /** Day payment is due. */
   dueAt: Scalars['Date']['output'];
+  /** Opaque id. */
   id: Scalars['ID']['output'];
   /** Day the invoice was issued. */
   issuedAt: Scalars['Date']['output'];
+  /** What is invoiced, in the order printed on the invoice. */
   lines: Array<InvoiceLine>;
   /** Human-readable invoice number, e.g. ACME-2026-0001. */
   number: Scalars['String']['output'];
+  /** Where the invoice is in its life. */
   status: InvoiceStatus;
+  /** Sum of the lines' amounts. */
   total: Money;
 };
 
+/** A page of a customer's invoices, newest first (Relay cursor connection). */
 export type InvoiceConnection = {
   __typename?: 'InvoiceConnection';
+  /** The invoices of this page, each with its cursor. */
   edges: Array<InvoiceEdge>;
+  /** Where this page sits: cursors to continue, whether more follow. */
   pageInfo: PageInfo;
   /** Number of invoices of the customer, over all pages. */
   totalCount: Scalars['Int']['output'];
 };
 
+/** An invoice in a page, with its position. */
 export type InvoiceEdge = {
   __typename?: 'InvoiceEdge';
   /** Opaque position of this invoice: pass it as `after` to get the invoices that follow it. */
   cursor: Scalars['String']['output'];
+  /** The invoice. */
   node: Invoice;
 };
 
+/** One line of an invoice. */
 export type InvoiceLine = {
   __typename?: 'InvoiceLine';
+  /** quantity × unitPrice. */
   amount: Money;
+  /** What is charged, as printed. */
   description: Scalars['String']['output'];
+  /** How many units. */
   quantity: Scalars['Int']['output'];
+  /** Price of one unit. */
   unitPrice: Money;
 };
 
+/** Where an invoice is in its life. */
 export type InvoiceStatus =
+  /** Being prepared; not sent to the customer yet. */
   | 'DRAFT'
+  /** Issued and awaiting payment, not yet due. */
   | 'OPEN'
+  /** Past its due date and not paid. */
   | 'OVERDUE'
+  /** Paid in full. */
   | 'PAID'
+  /** Cancelled; nothing is owed. */
   | 'VOID';
 
 /** A license a customer holds. Needs read:licenses. */
 export type License = {
   __typename?: 'License';
+  /** Who holds a seat (one entry per assigned seat). */
   assignments: Array<LicenseAssignment>;
+  /** The customer holding the license. */
   customer: Customer;
-  /** Features this license grants while ACTIVE. */
+  /** Feature keys this license grants while ACTIVE, e.g. usage-analytics (see `Viewer.entitlements`). */
   features: Array<Scalars['String']['output']>;
+  /** Opaque id. */
   id: Scalars['ID']['output'];
+  /** The product licensed. */
   product: Product;
-  /** Total seats. */
+  /** Total seats: how many users may hold one at once. */
   seats: Scalars['Int']['output'];
-  /** Seats assigned to users. */
+  /** Seats currently assigned to users. */
   seatsUsed: Scalars['Int']['output'];
+  /** The effective state now. */
   status: LicenseStatus;
+  /** Start of the validity period. */
   validFrom: Scalars['DateTime']['output'];
+  /** End of the validity period: from this instant the license is EXPIRED. */
   validUntil: Scalars['DateTime']['output'];
 };
 
 /** A seat of a license held by a user. */
 export type LicenseAssignment = {
   __typename?: 'LicenseAssignment';
+  /** When the seat was assigned. */
   assignedAt: Scalars['DateTime']['output'];
+  /** The user holding the seat. Needs read:customers; null when the user is not visible to the caller. */
   user?: Maybe<User>;
 };
 
@@ -154,14 +194,15 @@ export type LicenseSeatPayload = {
   userId: Scalars['ID']['output'];
 };
 
+/** The effective state of a license now, from its commercial state and its validity period. */
 export type LicenseStatus =
-  /** Commercially active and within its validity period. */
+  /** Commercially active and within its validity period: its features are granted. */
   | 'ACTIVE'
-  /** Past validUntil. */
+  /** Past validUntil: its features are no longer granted. */
   | 'EXPIRED'
-  /** Not yet valid. */
+  /** Before validFrom: its features are not granted yet. */
   | 'PENDING'
-  /** Suspended by the vendor. */
+  /** Suspended by the vendor: its features are not granted, whatever the dates. */
   | 'SUSPENDED';
 
 /** An amount of money in minor units (cents) of a currency, never a float. */
@@ -175,21 +216,39 @@ export type Money = {
   currency: Scalars['String']['output'];
 };
 
+/**
+ * Seat changes. Each needs manage:licenses as an admin of a customer, a license and a user of
+ * that customer (anything else is NOT_FOUND, like an id that does not exist), and is refused
+ * with a typed error at its path, changing nothing upstream: FORBIDDEN, NOT_FOUND,
+ * BAD_USER_INPUT, NO_FREE_SEAT, ALREADY_ASSIGNED, NOT_ASSIGNED or UPSTREAM_UNAVAILABLE.
+ */
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Gives a user of the caller's customer a seat on one of that customer's licenses. Null with a typed error at its path when refused; nothing is changed then. */
+  /** Gives a user of the caller's customer a seat on one of that customer's licenses. Null with NO_FREE_SEAT when every seat is taken, ALREADY_ASSIGNED when the user holds one. */
   assignLicenseSeat?: Maybe<LicenseSeatPayload>;
-  /** Takes a seat back from a user. */
+  /** Takes a seat back from a user. Null with NOT_ASSIGNED when the user holds no seat on the license. */
   revokeLicenseSeat?: Maybe<LicenseSeatPayload>;
 };
 
 
+/**
+ * Seat changes. Each needs manage:licenses as an admin of a customer, a license and a user of
+ * that customer (anything else is NOT_FOUND, like an id that does not exist), and is refused
+ * with a typed error at its path, changing nothing upstream: FORBIDDEN, NOT_FOUND,
+ * BAD_USER_INPUT, NO_FREE_SEAT, ALREADY_ASSIGNED, NOT_ASSIGNED or UPSTREAM_UNAVAILABLE.
+ */
 export type MutationAssignLicenseSeatArgs = {
   licenseId: Scalars['ID']['input'];
   userId: Scalars['ID']['input'];
 };
 
 
+/**
+ * Seat changes. Each needs manage:licenses as an admin of a customer, a license and a user of
+ * that customer (anything else is NOT_FOUND, like an id that does not exist), and is refused
+ * with a typed error at its path, changing nothing upstream: FORBIDDEN, NOT_FOUND,
+ * BAD_USER_INPUT, NO_FREE_SEAT, ALREADY_ASSIGNED, NOT_ASSIGNED or UPSTREAM_UNAVAILABLE.
+ */
 export type MutationRevokeLicenseSeatArgs = {
   licenseId: Scalars['ID']['input'];
   userId: Scalars['ID']['input'];
@@ -208,23 +267,27 @@ export type PageInfo = {
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
+/** A product a license is for. */
 export type Product = {
   __typename?: 'Product';
+  /** Opaque product id. */
   id: Scalars['ID']['output'];
+  /** Display name, e.g. Analytics Suite. */
   name: Scalars['String']['output'];
 };
 
 /**
  * Entry points. Every request needs a valid access token (HTTP 401 otherwise); what each
- * field then reveals is decided field by field, see docs/permissions.md.
+ * field then reveals is decided field by field, see docs/permissions.md. Errors carry a code
+ * from `ErrorCode` in `extensions.code`.
  */
 export type Query = {
   __typename?: 'Query';
-  /** A customer by id. Null when it does not exist or is not visible to the caller (the two are indistinguishable). */
+  /** A customer by id. Needs read:customers. Null when it does not exist or is not visible to the caller (the two are indistinguishable). */
   customer?: Maybe<Customer>;
-  /** An invoice by id. Null when it does not exist or is not visible to the caller. */
+  /** An invoice by id. Needs read:billing. Null when it does not exist or is not visible to the caller. */
   invoice?: Maybe<Invoice>;
-  /** A license by id. Null when it does not exist or is not visible to the caller. */
+  /** A license by id. Needs read:licenses. Null when it does not exist or is not visible to the caller. */
   license?: Maybe<License>;
   /** Who is calling: token facts and the business identity behind them. SPAs adapt their UI from this. */
   viewer: Viewer;
@@ -233,7 +296,8 @@ export type Query = {
 
 /**
  * Entry points. Every request needs a valid access token (HTTP 401 otherwise); what each
- * field then reveals is decided field by field, see docs/permissions.md.
+ * field then reveals is decided field by field, see docs/permissions.md. Errors carry a code
+ * from `ErrorCode` in `extensions.code`.
  */
 export type QueryCustomerArgs = {
   id: Scalars['ID']['input'];
@@ -242,7 +306,8 @@ export type QueryCustomerArgs = {
 
 /**
  * Entry points. Every request needs a valid access token (HTTP 401 otherwise); what each
- * field then reveals is decided field by field, see docs/permissions.md.
+ * field then reveals is decided field by field, see docs/permissions.md. Errors carry a code
+ * from `ErrorCode` in `extensions.code`.
  */
 export type QueryInvoiceArgs = {
   id: Scalars['ID']['input'];
@@ -251,47 +316,61 @@ export type QueryInvoiceArgs = {
 
 /**
  * Entry points. Every request needs a valid access token (HTTP 401 otherwise); what each
- * field then reveals is decided field by field, see docs/permissions.md.
+ * field then reveals is decided field by field, see docs/permissions.md. Errors carry a code
+ * from `ErrorCode` in `extensions.code`.
  */
 export type QueryLicenseArgs = {
   id: Scalars['ID']['input'];
 };
 
-/** Usage analytics of a customer. Needs the usage-analytics entitlement. */
+/** Usage analytics of a customer for one calendar month. Needs the usage-analytics entitlement. */
 export type Usage = {
   __typename?: 'Usage';
+  /** Distinct users active during the period. */
   activeUsers: Scalars['Int']['output'];
+  /** API calls made during the period (a count, not a rate). */
   apiCalls: Scalars['Int']['output'];
-  /** Projection for the next period. Needs the forecasting entitlement. */
+  /** Projection for the next period. Needs the forecasting entitlement (LICENSE_REQUIRED otherwise). */
   forecast?: Maybe<UsageForecast>;
-  /** Period, YYYY-MM. */
+  /** The month measured, YYYY-MM (UTC). */
   period: Scalars['String']['output'];
+  /** Storage in use, in gigabytes (10^9 bytes). */
   storageGb: Scalars['Float']['output'];
 };
 
+/** Projected usage for the month after a `Usage` period. */
 export type UsageForecast = {
   __typename?: 'UsageForecast';
+  /** Projected API calls during that month (a count). */
   apiCalls: Scalars['Int']['output'];
-  /** Confidence between 0 and 1. */
+  /** Confidence of the projection, from 0 (none) to 1 (certain). */
   confidence: Scalars['Float']['output'];
+  /** The month projected, YYYY-MM (UTC). */
   period: Scalars['String']['output'];
 };
 
 /** A business user, linked to an OIDC subject. */
 export type User = {
   __typename?: 'User';
-  /** Null for support staff. */
+  /** The customer the user belongs to. Null for support staff. */
   customer?: Maybe<Customer>;
-  /** Visible to the user themself, admins of their customer, and support staff. */
+  /** E-mail address. Visible to the user themself, admins of their customer, and support staff; FORBIDDEN for anyone else. */
   email?: Maybe<Scalars['String']['output']>;
+  /** Opaque id of the business user (not the OIDC subject). */
   id: Scalars['ID']['output'];
+  /** Display name. */
   name: Scalars['String']['output'];
+  /** What the user may do within their customer. */
   role: UserRole;
 };
 
+/** What a user may do within their customer. */
 export type UserRole =
+  /** Manages the customer's users and licenses (with the manage:licenses permission). */
   | 'ADMIN'
+  /** An ordinary user of the customer. */
   | 'MEMBER'
+  /** A support agent of the vendor, linked to no customer. */
   | 'SUPPORT';
 
 /** The caller, as the token and the business backend describe them. */
