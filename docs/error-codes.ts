@@ -17,6 +17,8 @@ export const ErrorCode = {
   GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
   BAD_REQUEST: 'BAD_REQUEST',
   OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 /** One of the codes. */
@@ -78,6 +80,14 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: { readonly description: s
   },
   OPERATION_RESOLUTION_FAILURE: {
     description: '`operationName` does not name an operation of the document, or is missing where the document has several.',
+    http: '400, whole request',
+  },
+  PERSISTED_QUERY_NOT_FOUND: {
+    description: "No trusted document has this id (`documentId`, or APQ's `extensions.persistedQuery.sha256Hash`). With APQ, retry with the full query (Apollo Client's persisted-queries link does); it runs where free-form documents are accepted.",
+    http: '200 (Cache-Control: private, no-cache, must-revalidate), whole request',
+  },
+  PERSISTED_QUERY_NOT_IN_LIST: {
+    description: "Only trusted documents are accepted here, and this document is not among them: send the id from the SPA's persisted-documents manifest, and deploy the manifest to the BFF first.",
     http: '400, whole request',
   },
   INTERNAL_SERVER_ERROR: {

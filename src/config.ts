@@ -130,6 +130,10 @@ export const ENV = z.object({
   GRAPHQL_MAX_TOKENS: int(50, 100_000).default(1000),
   GRAPHQL_MAX_COST: int(10, 10_000_000).default(20_000),
 
+  TRUSTED_DOCUMENTS: list.default([]),
+  ALLOW_FREE_FORM_DOCUMENTS: bool.optional(),
+  FREE_FORM_DOCUMENTS_PERMISSION: z.string().trim().min(1).optional(),
+
   DEMO_SCALE: int(1, 1000).default(1),
   DEMO_LATENCY_MS: int(0, 10_000).default(0),
 });
@@ -210,6 +214,12 @@ function toConfig(env: Env) {
     corsOrigins: env.CORS_ORIGINS,
     /** Request headers a cross-origin SPA may send (the preflight's allow list). */
     corsAllowedHeaders: env.CORS_ALLOWED_HEADERS,
+    /** Persisted-document manifests of the SPAs, and who may send anything else (src/documents/). */
+    trustedDocuments: {
+      manifests: env.TRUSTED_DOCUMENTS,
+      allowFreeForm: env.ALLOW_FREE_FORM_DOCUMENTS ?? !production,
+      freeFormPermission: env.FREE_FORM_DOCUMENTS_PERMISSION ?? null,
+    },
     queryLimits: {
       /** Deepest selection nesting. */
       maxDepth: env.GRAPHQL_MAX_DEPTH,
@@ -268,6 +278,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       'the demo services',
     ),
   );
+  // Production refuses free-form documents by default; with no manifest either, nothing could run.
+  const freeForm = raw.ALLOW_FREE_FORM_DOCUMENTS === undefined ? !production : ['true', '1', 'yes'].includes(raw.ALLOW_FREE_FORM_DOCUMENTS);
+  if (!freeForm && raw.TRUSTED_DOCUMENTS === undefined && raw.FREE_FORM_DOCUMENTS_PERMISSION === undefined) {
+    problems.push(
+      `TRUSTED_DOCUMENTS: required ${production ? 'in production, where' : 'when'} free-form documents are refused (list the SPAs' persisted-documents manifests; or set ALLOW_FREE_FORM_DOCUMENTS=true, or FREE_FORM_DOCUMENTS_PERMISSION for some callers)`,
+    );
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return toConfig(parsed.data);
 }

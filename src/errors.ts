@@ -33,6 +33,10 @@ export const ErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
   /** Operation name does not match an operation in the document (set by Apollo Server). */
   OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+  /** A document id (`documentId`, or APQ's `extensions.persistedQuery.sha256Hash`) that names no trusted document. */
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  /** A free-form document where only trusted documents are accepted. */
+  PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
   /** A bug on our side. The message is generic; details are only in the server log. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -102,6 +106,16 @@ export const ERROR_CODE_DOCS: { readonly [C in ErrorCode]: ErrorCodeDoc } = {
   },
   OPERATION_RESOLUTION_FAILURE: {
     description: '`operationName` does not name an operation of the document, or is missing where the document has several.',
+    http: '400, whole request',
+  },
+  PERSISTED_QUERY_NOT_FOUND: {
+    description:
+      "No trusted document has this id (`documentId`, or APQ's `extensions.persistedQuery.sha256Hash`). With APQ, retry with the full query (Apollo Client's persisted-queries link does); it runs where free-form documents are accepted.",
+    http: '200 (Cache-Control: private, no-cache, must-revalidate), whole request',
+  },
+  PERSISTED_QUERY_NOT_IN_LIST: {
+    description:
+      "Only trusted documents are accepted here, and this document is not among them: send the id from the SPA's persisted-documents manifest, and deploy the manifest to the BFF first.",
     http: '400, whole request',
   },
   INTERNAL_SERVER_ERROR: {
@@ -208,5 +222,28 @@ export class UpstreamUnavailableError extends BffError {
     options: GraphQLErrorOptions = {},
   ) {
     super(`The ${service} service is unavailable.`, ErrorCode.UPSTREAM_UNAVAILABLE, { service }, options);
+  }
+}
+
+/** A document id that names no trusted document; for APQ-shaped requests, Apollo's exact wording. */
+export class PersistedQueryNotFoundError extends BffError {
+  constructor(shape: 'apq' | 'document-id') {
+    // Apollo Client's persisted-queries link recognises the code, older versions the message.
+    super(shape === 'apq' ? 'PersistedQueryNotFound' : 'No trusted document has this documentId.', ErrorCode.PERSISTED_QUERY_NOT_FOUND, {
+      http: { status: 200, headers: new Map([['cache-control', 'private, no-cache, must-revalidate']]) },
+    });
+  }
+}
+
+/** A free-form document where only trusted documents are accepted. */
+export class PersistedQueryNotInListError extends BffError {
+  constructor() {
+    super(
+      'Only trusted documents are accepted: send the documentId of a document from the SPA manifest.',
+      ErrorCode.PERSISTED_QUERY_NOT_IN_LIST,
+      {
+        http: { status: 400 },
+      },
+    );
   }
 }

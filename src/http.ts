@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { BodyTooLarge, readBounded } from './bounded-body.js';
 import { DEFAULT_CORS_HEADERS } from './config.js';
+import { type DocumentAdmission, prepareDocumentRequest } from './documents/request.js';
+import type { TrustedDocuments } from './documents/trusted.js';
 import type { Logger } from './log.js';
 
 /** How the HTTP front door behaves. */
@@ -13,7 +15,10 @@ export interface HttpOptions<C extends BaseContext> {
   readonly corsOrigins: readonly string[];
   /** Request headers cross-origin callers may send (default: `DEFAULT_CORS_HEADERS`). */
   readonly corsAllowedHeaders?: readonly string[];
-  readonly context: (req: IncomingMessage) => Promise<C>;
+  /** Builds the request context; `document` says what the request's document is (see src/documents/request.ts). */
+  readonly context: (req: IncomingMessage, document: DocumentAdmission) => Promise<C>;
+  /** The SPAs' trusted documents: ids in requests are resolved against them before Apollo reads the request. */
+  readonly documents?: TrustedDocuments;
   /** `/readyz`: true while the instance should receive traffic. */
   readonly isReady: () => boolean;
   readonly log: Logger;
@@ -80,13 +85,22 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
       }
     }
 
+    // Trusted documents: a document id becomes its text here, so Apollo reads an ordinary request.
+    let search = url.search;
+    let document: DocumentAdmission = { kind: 'none' };
+    if (options.documents !== undefined) {
+      const prepared = prepareDocumentRequest({ method: req.method ?? 'GET', body, search }, options.documents);
+      if ('refused' in prepared) return sendJson(res, 400, graphqlError(prepared.refused, 'BAD_REQUEST'));
+      ({ body, search, admission: document } = prepared);
+    }
+
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-      context: () => options.context(req),
+      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search, body },
+      context: () => options.context(req, document),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;

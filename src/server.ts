@@ -12,6 +12,8 @@ import type { Denial } from './authz/apply.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
+import { documentGate } from './documents/request.js';
+import { TrustedDocuments } from './documents/trusted.js';
 import { groupRepeatedErrorsPlugin } from './error-grouping.js';
 import { ErrorCode, isKnownErrorCode } from './errors.js';
 import { createHttpServer } from './http.js';
@@ -24,7 +26,14 @@ import type { Upstreams } from './upstream/index.js';
 export interface BffDependencies {
   readonly config: Pick<
     Config,
-    'production' | 'graphqlPath' | 'bodyLimitBytes' | 'corsOrigins' | 'corsAllowedHeaders' | 'maxPageSize' | 'queryLimits'
+    | 'production'
+    | 'graphqlPath'
+    | 'bodyLimitBytes'
+    | 'corsOrigins'
+    | 'corsAllowedHeaders'
+    | 'maxPageSize'
+    | 'queryLimits'
+    | 'trustedDocuments'
   >;
   readonly verifier: TokenVerifier;
   readonly upstreams: Upstreams;
@@ -113,6 +122,11 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
   const { config, schema, log } = options;
   let ready = false;
   const limits = queryProtection(config.queryLimits, { production: config.production });
+  // Checked with the very rules requests are checked with: a trusted document over a limit
+  // stops start-up here rather than failing in an SPA.
+  const documents = TrustedDocuments.load(config.trustedDocuments.manifests, { schema, limits: config.queryLimits, protection: limits });
+  if (documents.size > 0) log.info('documents.loaded', { documents: documents.size, manifests: config.trustedDocuments.manifests });
+  const admit = documentGate(config.trustedDocuments, log);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     introspection: !config.production,
@@ -148,7 +162,13 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     bodyLimitBytes: config.bodyLimitBytes,
     corsOrigins: config.corsOrigins,
     corsAllowedHeaders: config.corsAllowedHeaders,
-    context: options.context,
+    documents,
+    // The document is admitted once the caller is known: a permission may allow free-form ones.
+    context: async (req, document) => {
+      const context = await options.context(req);
+      admit(document, context.principal);
+      return context;
+    },
     isReady: () => ready && (options.isReady?.() ?? true),
     log,
   });

@@ -3,7 +3,9 @@ import { startStack, type TestStack } from '../helpers/stack.js';
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startStack({ env: { NODE_ENV: 'production' } });
+  // Free-form documents allowed explicitly: these tests send ad-hoc queries (trusted documents
+  // in production are tested in trusted-documents.test.ts).
+  stack = await startStack({ env: { NODE_ENV: 'production', ALLOW_FREE_FORM_DOCUMENTS: 'true' } });
 });
 afterAll(() => stack.stop());
 

@@ -53,6 +53,7 @@ test('production refuses to start without issuer, audience, JWKS URL and upstrea
     'CUSTOMERS_API_URL',
     'BILLING_API_URL',
     'LICENSES_API_URL',
+    'TRUSTED_DOCUMENTS',
   ]);
   expect(found[0]).toMatch(/demo issuer is never used/);
 });
@@ -66,8 +67,14 @@ test('a complete production configuration', () => {
     CUSTOMERS_API_URL: 'https://customers.internal/',
     BILLING_API_URL: 'https://billing.internal',
     LICENSES_API_URL: 'https://licenses.internal',
+    TRUSTED_DOCUMENTS: 'manifests/portal.json, manifests/support.json',
   });
   expect(config.host).toBe('0.0.0.0');
+  expect(config.trustedDocuments).toEqual({
+    manifests: ['manifests/portal.json', 'manifests/support.json'],
+    allowFreeForm: false,
+    freeFormPermission: null,
+  });
   expect(config.auth).toMatchObject({ mode: 'remote', issuer: 'https://tenant.eu.auth0.com/' });
   expect(config.upstream).toMatchObject({ mode: 'remote', urls: { customers: 'https://customers.internal' } });
 });
@@ -117,5 +124,32 @@ describe('CORS settings', () => {
       'content-type',
     ]);
     expect(problems({ CORS_ALLOWED_HEADERS: 'authorization,bad header:' })[0]).toMatch(/^CORS_ALLOWED_HEADERS:/);
+  });
+});
+
+describe('trusted documents settings', () => {
+  const PRODUCTION = {
+    NODE_ENV: 'production',
+    AUTH_ISSUER: 'https://tenant.eu.auth0.com/',
+    AUTH_AUDIENCE: 'https://api.example.com',
+    AUTH_JWKS_URL: 'https://tenant.eu.auth0.com/.well-known/jwks.json',
+    CUSTOMERS_API_URL: 'https://customers.internal',
+    BILLING_API_URL: 'https://billing.internal',
+    LICENSES_API_URL: 'https://licenses.internal',
+  };
+
+  test('free-form documents are accepted outside production and refused in production by default', () => {
+    expect(loadConfig({}).trustedDocuments).toEqual({ manifests: [], allowFreeForm: true, freeFormPermission: null });
+    expect(problems(PRODUCTION)).toEqual([expect.stringMatching(/^TRUSTED_DOCUMENTS: required in production/)]);
+  });
+
+  test('production runs with manifests, with free-form documents allowed, or with a permission for some callers', () => {
+    expect(loadConfig({ ...PRODUCTION, ALLOW_FREE_FORM_DOCUMENTS: 'true' }).trustedDocuments.allowFreeForm).toBe(true);
+    expect(loadConfig({ ...PRODUCTION, FREE_FORM_DOCUMENTS_PERMISSION: 'debug:graphql' }).trustedDocuments).toEqual({
+      manifests: [],
+      allowFreeForm: false,
+      freeFormPermission: 'debug:graphql',
+    });
+    expect(problems({ ALLOW_FREE_FORM_DOCUMENTS: 'false' })).toEqual([expect.stringMatching(/^TRUSTED_DOCUMENTS: required when/)]);
   });
 });
