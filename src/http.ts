@@ -4,6 +4,7 @@ import { BodyTooLarge, readBounded } from './bounded-body.js';
 import { DEFAULT_CORS_HEADERS } from './config.js';
 import { type DocumentAdmission, prepareDocumentRequest } from './documents/request.js';
 import type { TrustedDocuments } from './documents/trusted.js';
+import type { LandingPage } from './landing-page.js';
 import type { Logger } from './log.js';
 
 /** How the HTTP front door behaves. */
@@ -21,6 +22,8 @@ export interface HttpOptions<C extends BaseContext> {
   readonly documents?: TrustedDocuments;
   /** `/readyz`: true while the instance should receive traffic. */
   readonly isReady: () => boolean;
+  /** Development only: the explorer page and its offline assets (src/landing-page.ts). */
+  readonly landingPage?: LandingPage;
   readonly log: Logger;
 }
 
@@ -52,6 +55,8 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
     // in the log, not here: the probe is reachable by anyone who can reach the port.
     if (url.pathname === '/readyz')
       return options.isReady() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not_ready' });
+    // Before CORS on purpose: the page is for a browser on this machine, never granted to another origin.
+    if (options.landingPage !== undefined && (await options.landingPage.handle(req, res, url))) return;
     if (url.pathname !== graphqlPath) return sendJson(res, 404, graphqlError('Not found.', 'BAD_REQUEST'));
 
     if (!applyCors(req, res, options.corsOrigins, allowedHeaders)) {

@@ -4,7 +4,6 @@ import { ApolloServer } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { authenticate } from './auth/authenticate.js';
 import type { TokenVerifier } from './auth/verifier.js';
@@ -17,6 +16,7 @@ import { TrustedDocuments } from './documents/trusted.js';
 import { groupRepeatedErrorsPlugin } from './error-grouping.js';
 import { ErrorCode, isKnownErrorCode } from './errors.js';
 import { createHttpServer } from './http.js';
+import { createLandingPage } from './landing-page.js';
 import { queryProtection } from './limits.js';
 import type { Logger } from './log.js';
 import { createAuthorizedSchema } from './schema.js';
@@ -38,8 +38,8 @@ export interface BffDependencies {
   readonly verifier: TokenVerifier;
   readonly upstreams: Upstreams;
   readonly log: Logger;
-  /** Development only: a token pre-filled in Apollo Sandbox's Authorization header. */
-  readonly sandboxToken?: string;
+  /** Development only: mints the short-lived token the landing page offers (see src/landing-page.ts). */
+  readonly landingToken?: () => Promise<string>;
   /** The one clock (license validity, and everything else that expires). */
   readonly clock: Clock;
   /** `/readyz`: true while the instance should receive traffic (see `Lifecycle`). */
@@ -56,23 +56,6 @@ export interface Bff {
   /** Readiness turns false first, then in-flight requests finish and the server closes. */
   stop(): Promise<void>;
 }
-
-const SANDBOX_DOCUMENT = `# Welcome! The Authorization header below holds a demo token for alice (Acme Corp admin).
-# Get tokens for other personas with: npm run -s token -- <alice|bob|carol|mallory|dave|frank>
-query WhoAmI {
-  viewer {
-    subject
-    permissions
-    entitlements
-    user { name role }
-    customer {
-      name
-      invoices(first: 3) { totalCount edges { node { number status total { amount currency } } } }
-      licenses { product { name } status seats seatsUsed }
-    }
-  }
-}
-`;
 
 /** Builds the BFF without listening (tests start it on port 0). */
 export function createBff(deps: BffDependencies): Bff {
@@ -96,7 +79,7 @@ export function createBff(deps: BffDependencies): Bff {
     context: async (req) =>
       createRequestContext(await authenticate(verifier, req), { upstreams, log, maxPageSize: config.maxPageSize, clock: deps.clock }),
     log,
-    ...(deps.sandboxToken === undefined ? {} : { sandboxToken: deps.sandboxToken }),
+    ...(deps.landingToken === undefined ? {} : { landingToken: deps.landingToken }),
     ...(deps.isReady === undefined ? {} : { isReady: deps.isReady }),
   });
 }
@@ -108,7 +91,7 @@ export interface GraphQLServerOptions {
   /** Builds the request context; throwing a GraphQLError with an HTTP status ends the request. */
   readonly context: (req: IncomingMessage) => Promise<RequestContext>;
   readonly log: Logger;
-  readonly sandboxToken?: string;
+  readonly landingToken?: () => Promise<string>;
   readonly isReady?: () => boolean;
 }
 
@@ -146,14 +129,9 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
       groupRepeatedErrorsPlugin(),
       // No @cacheControl in the schema: the default plugin would only add a hook per field.
       ApolloServerPluginCacheControlDisabled(),
-      config.production
-        ? ApolloServerPluginLandingPageDisabled()
-        : ApolloServerPluginLandingPageLocalDefault({
-            embed: { initialState: options.sandboxToken ? { sharedHeaders: { Authorization: `Bearer ${options.sandboxToken}` } } : {} },
-            document: SANDBOX_DOCUMENT,
-            ...(options.sandboxToken ? { headers: { Authorization: `Bearer ${options.sandboxToken}` } } : {}),
-            footer: false,
-          }),
+      // The development landing page is the front door's (src/landing-page.ts): it needs the
+      // request's Host to decide whether the page may carry a token, which Apollo's does not see.
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   const httpServer = createHttpServer({
@@ -170,6 +148,14 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
       return context;
     },
     isReady: () => ready && (options.isReady?.() ?? true),
+    ...(config.production
+      ? {}
+      : {
+          landingPage: createLandingPage({
+            graphqlPath: config.graphqlPath,
+            ...(options.landingToken === undefined ? {} : { mintToken: options.landingToken }),
+          }),
+        }),
     log,
   });
   // On stop: stop accepting, let in-flight requests finish, then close idle connections.

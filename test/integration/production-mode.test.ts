@@ -9,11 +9,15 @@ beforeAll(async () => {
 });
 afterAll(() => stack.stop());
 
-test('no landing page is served', async () => {
+test('no landing page, no explorer assets, no token', async () => {
   const response = await fetch(stack.url, { headers: { accept: 'text/html' } });
+  expect(response.headers.get('content-type')).not.toContain('text/html');
   const text = await response.text();
   expect(text).not.toContain('EmbeddedSandbox');
   expect(text).not.toContain('Bearer ');
+  for (const asset of ['graphiql.min.js', 'graphiql.min.css', 'react.production.min.js']) {
+    expect((await fetch(`${stack.url}/explorer/${asset}`)).status).toBe(404);
+  }
 });
 
 test('introspection is refused', async () => {
