@@ -48,7 +48,14 @@ export function createMemoryUpstreams(world: DemoWorld): Upstreams & { calls: nu
           if (request.after !== undefined) throw new Error('memory upstreams: cursors are not supported');
           const all = invoicesByCustomer.get(request.customerId) ?? [];
           const items = all.slice(0, request.limit);
-          return { customerId: request.customerId, items, nextCursor: items.length < all.length ? 'more' : null, totalCount: all.length };
+          return {
+            customerId: request.customerId,
+            items,
+            cursors: items.map((invoice) => invoice.id),
+            nextCursor: items.length < all.length ? 'more' : null,
+            hasPrevious: false,
+            totalCount: all.length,
+          };
         });
       },
     },

@@ -87,14 +87,12 @@ export function createVariant(name: VariantName, deps: VariantDeps): VariantServ
     RATE_LIMIT_CALLER_BURST: '100000',
   });
   const config = {
+    ...defaults,
     production: true,
     graphqlPath: GRAPHQL_PATH,
     bodyLimitBytes: BODY_LIMIT,
     corsOrigins: [],
     maxPageSize: deps.maxPageSize,
-    queryLimits: defaults.queryLimits,
-    execution: defaults.execution,
-    fairShare: defaults.fairShare,
   };
   const clock = deps.clock ?? systemClock;
   let principal = personaPrincipal('alice');

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { type IssuerCoordinates, type KeyStatus, type TokenVerifier, createTokenVerifier } from './auth/verifier.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { createDevIssuer, DEV_KEY_FILE, type DevIssuer } from './demo/dev-issuer.js';
 import { type DemoServices, startDemoServices } from './demo/services.js';
+import { LANDING_TOKEN_TTL_SECONDS } from './landing-page.js';
 import { Lifecycle } from './lifecycle.js';
 import { createMemoryLimitStore } from './limits/limit-store.js';
 import type { Logger } from './log.js';
@@ -111,7 +113,11 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     if (!verifier.ready()) retryKeys();
     lifecycle.onStop('key retries', async () => cancelRetry());
 
-    const sandboxToken = devIssuer && !config.production ? await devIssuer.signPersona('alice', { ttlSeconds: 12 * 3600 }) : undefined;
+    // The landing page's token: minted per page load and short-lived, so a page left open (or
+    // copied) stops working soon; the jti makes each one distinct even within a second.
+    const issuerForPage = config.production ? undefined : devIssuer;
+    const landingToken =
+      issuerForPage && (() => issuerForPage.signPersona('alice', { ttlSeconds: LANDING_TOKEN_TTL_SECONDS, claims: { jti: randomUUID() } }));
     const bff = createBff({
       config,
       limitStore: createMemoryLimitStore({ clock }),
@@ -119,7 +125,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       upstreams,
       log,
       clock,
-      sandboxToken,
+      ...(landingToken ? { landingToken } : {}),
       isReady: () => lifecycle.ready(),
     });
     // Registered last, so it runs first: the listener drains while the upstreams it needs are open.

@@ -45,6 +45,56 @@ const issuerEntry = z
 
 /** Where a deployment reads API permissions from (OIDC scopes never count). */
 export const PERMISSION_SOURCES = ['permissions', 'scope', 'scp'] as const;
+/**
+ * An origin as a browser sends it in `Origin`: scheme, host and port, nothing else. A trailing
+ * slash (as copied from an address bar) is normalised away, as are the case of the host and a
+ * default port; a path, query, fragment or credentials are refused, since no browser would ever
+ * send them and the entry could never match.
+ */
+function toOrigin(value: string): string | null {
+  if (!URL.canParse(value)) return null;
+  const url = new URL(value);
+  if (!/^https?:$/.test(url.protocol) || url.username || url.password || url.pathname !== '/' || url.search || url.hash) return null;
+  if (!/^https?:\/\/[^/?#]+\/?$/i.test(value)) return null;
+  return url.origin;
+}
+
+const origins = list.transform((values, context) =>
+  values.flatMap((value) => {
+    if (value === '*') return [value];
+    const origin = toOrigin(value);
+    if (origin === null) {
+      context.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(value)} is not an origin: write scheme://host[:port], e.g. https://portal.example.com`,
+      });
+      return [];
+    }
+    return [origin];
+  }),
+);
+
+// RFC 9110 field-name (token); compared lower-case, as browsers send them in preflights.
+const headerNames = list
+  .pipe(z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be HTTP header names')))
+  .transform((names) => names.map((name) => name.toLowerCase()));
+
+/**
+ * Request headers browsers may send cross-origin: GraphQL over HTTP, Apollo Client's CSRF and
+ * client-awareness headers, W3C trace context and baggage, and Sentry's trace header.
+ */
+export const DEFAULT_CORS_HEADERS = [
+  'authorization',
+  'content-type',
+  'apollo-require-preflight',
+  'x-apollo-operation-name',
+  'apollographql-client-name',
+  'apollographql-client-version',
+  'traceparent',
+  'tracestate',
+  'baggage',
+  'sentry-trace',
+];
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -100,7 +150,8 @@ export const ENV = z.object({
 
   MAX_PAGE_SIZE: int(1, 500).default(100),
   BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(100 * 1024),
-  CORS_ORIGINS: list.default([]),
+  CORS_ORIGINS: origins.default([]),
+  CORS_ALLOWED_HEADERS: headerNames.default(DEFAULT_CORS_HEADERS),
   GRAPHQL_MAX_DEPTH: int(1, 100).default(10),
   GRAPHQL_MAX_ALIASES: int(0, 1000).default(15),
   GRAPHQL_MAX_DIRECTIVES: int(0, 1000).default(20),
@@ -119,6 +170,10 @@ export const ENV = z.object({
   RATE_LIMIT_CUSTOMER_CONCURRENCY: int(1, 100_000).default(32),
   RATE_LIMIT_CALLER_PER_SECOND: int(1, 100_000).default(20),
   RATE_LIMIT_CALLER_BURST: int(1, 100_000).default(60),
+
+  TRUSTED_DOCUMENTS: list.default([]),
+  ALLOW_FREE_FORM_DOCUMENTS: bool.optional(),
+  FREE_FORM_DOCUMENTS_PERMISSION: z.string().trim().min(1).optional(),
 
   DEMO_SCALE: int(1, 1000).default(1),
   DEMO_LATENCY_MS: int(0, 10_000).default(0),
@@ -216,6 +271,14 @@ function toConfig(env: Env) {
     maxPageSize: env.MAX_PAGE_SIZE,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     corsOrigins: env.CORS_ORIGINS,
+    /** Request headers a cross-origin SPA may send (the preflight's allow list). */
+    corsAllowedHeaders: env.CORS_ALLOWED_HEADERS,
+    /** Persisted-document manifests of the SPAs, and who may send anything else (src/documents/). */
+    trustedDocuments: {
+      manifests: env.TRUSTED_DOCUMENTS,
+      allowFreeForm: env.ALLOW_FREE_FORM_DOCUMENTS ?? !production,
+      freeFormPermission: env.FREE_FORM_DOCUMENTS_PERMISSION ?? null,
+    },
     queryLimits: {
       /** Deepest selection nesting. */
       maxDepth: env.GRAPHQL_MAX_DEPTH,
@@ -289,6 +352,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     ...claimProblems(raw),
     ...demoIssuerProblems(raw, production),
   );
+  // Production refuses free-form documents by default; with no manifest either, nothing could run.
+  const freeForm = raw.ALLOW_FREE_FORM_DOCUMENTS === undefined ? !production : ['true', '1', 'yes'].includes(raw.ALLOW_FREE_FORM_DOCUMENTS);
+  if (!freeForm && raw.TRUSTED_DOCUMENTS === undefined && raw.FREE_FORM_DOCUMENTS_PERMISSION === undefined) {
+    problems.push(
+      `TRUSTED_DOCUMENTS: required ${production ? 'in production, where' : 'when'} free-form documents are refused (list the SPAs' persisted-documents manifests; or set ALLOW_FREE_FORM_DOCUMENTS=true, or FREE_FORM_DOCUMENTS_PERMISSION for some callers)`,
+    );
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return toConfig(parsed.data);
 }

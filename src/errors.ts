@@ -38,18 +38,122 @@ export const ErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
   /** Operation name does not match an operation in the document (set by Apollo Server). */
   OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
-  /** An automatic-persisted-query request (hash only) that this server cannot answer (set by Apollo Server). */
-  PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_NOT_SUPPORTED',
   /** The request ran past its deadline; its upstream calls were abandoned. Retrying later may succeed. */
   REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   /** The response grew past the per-request budget of objects; ask for less (smaller pages, fewer aliases). */
   RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
   /** Too many requests from this caller (or its customer) at once or per second; see `Retry-After`. HTTP 429. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /** A document id (`documentId`, or APQ's `extensions.persistedQuery.sha256Hash`) that names no trusted document. */
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  /** A free-form document where only trusted documents are accepted. */
+  PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
   /** A bug on our side. The message is generic; details are only in the server log. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** What a client needs to know about one code. */
+export interface ErrorCodeDoc {
+  /** What happened and what to do, for SPA developers (rendered into the schema's `ErrorCode` enum). */
+  readonly description: string;
+  /** The HTTP status a response carrying it has, and what is left of the response. */
+  readonly http: string;
+}
+
+/**
+ * The client-facing documentation of every code: the one source of the schema's `ErrorCode`
+ * enum, the generated docs/error-codes.ts module and the README's table (`npm run schema`).
+ * Typed over `ErrorCode`, so a new code does not compile until it is documented here.
+ */
+export const ERROR_CODE_DOCS: { readonly [C in ErrorCode]: ErrorCodeDoc } = {
+  UNAUTHENTICATED: {
+    description: 'No access token, or one that fails verification (signature, issuer, audience, expiry). Get a new token and retry.',
+    http: '401, whole request (WWW-Authenticate: Bearer)',
+  },
+  FORBIDDEN: {
+    description:
+      "The token's permissions or the caller's role do not cover this field. `extensions.permission` names a token permission that would grant it, when one would.",
+    http: '200, the field is null, the rest intact',
+  },
+  LICENSE_REQUIRED: {
+    description: "The caller's customer holds no active license granting the feature in `extensions.feature`.",
+    http: '200, the field is null, the rest intact',
+  },
+  NOT_FOUND: {
+    description:
+      "A mutation named a license or user that does not exist or is not the caller's to see (the two are indistinguishable). Nothing changed.",
+    http: '200, the mutation is null',
+  },
+  NO_FREE_SEAT: { description: 'Every seat of the license is assigned. Nothing changed.', http: '200, the mutation is null' },
+  ALREADY_ASSIGNED: { description: 'The user already holds a seat on the license. Nothing changed.', http: '200, the mutation is null' },
+  NOT_ASSIGNED: { description: 'The user holds no seat on the license. Nothing changed.', http: '200, the mutation is null' },
+  BAD_USER_INPUT: {
+    description:
+      'Arguments are well-typed but unacceptable: `first` below 1, a cursor this API never issued, a malformed id, variables that do not coerce.',
+    http: '200, the field is null (400 when the variables do not coerce)',
+  },
+  UPSTREAM_UNAVAILABLE: {
+    description: 'A business API behind this one failed or timed out (`extensions.service` names it). Retrying later may succeed.',
+    http: '200, the field is null, the rest intact',
+  },
+  AUTH_UNAVAILABLE: {
+    description: "The token issuer's keys cannot be fetched, so no token can be verified right now. Retry after `Retry-After`.",
+    http: '503, whole request',
+  },
+  GRAPHQL_PARSE_FAILED: {
+    description: 'The document is not valid GraphQL, or has more tokens than the limit.',
+    http: '400, whole request',
+  },
+  GRAPHQL_VALIDATION_FAILED: {
+    description:
+      'The document does not validate against the schema, or exceeds a query limit (depth, aliases, directives, cost); the message names which.',
+    http: '400, whole request',
+  },
+  BAD_REQUEST: {
+    description:
+      'The HTTP request is not a GraphQL request this server accepts (batching, missing CSRF header, origin not allowed, body too large).',
+    http: '400 (403 for an origin CORS does not allow, 413 for a body over the limit), whole request',
+  },
+  OPERATION_RESOLUTION_FAILURE: {
+    description: '`operationName` does not name an operation of the document, or is missing where the document has several.',
+    http: '400, whole request',
+  },
+  PERSISTED_QUERY_NOT_FOUND: {
+    description:
+      "No trusted document has this id (`documentId`, or APQ's `extensions.persistedQuery.sha256Hash`). With APQ, retry with the full query (Apollo Client's persisted-queries link does); it runs where free-form documents are accepted.",
+    http: '200 (Cache-Control: private, no-cache, must-revalidate), whole request',
+  },
+  PERSISTED_QUERY_NOT_IN_LIST: {
+    description:
+      "Only trusted documents are accepted here, and this document is not among them: send the id from the SPA's persisted-documents manifest, and deploy the manifest to the BFF first.",
+    http: '400, whole request',
+  },
+  QUERY_TOO_COMPLEX: {
+    description:
+      'The estimate of what the operation would do (objects in the response, upstream work; lists counted at their page size or declared size, multiplied down the tree) is over a limit. `extensions.exceeded` names the limit; outside production `extensions` also carries the estimate, the limit and the costliest paths. Ask for less: smaller pages, fewer aliases or nested lists.',
+    http: '200, whole request (nothing ran)',
+  },
+  REQUEST_TIMEOUT: {
+    description:
+      'The request ran past its deadline (REQUEST_TIMEOUT_MS) and was stopped; its upstream calls were abandoned. Retrying later may succeed.',
+    http: '200, whole request (data is null)',
+  },
+  RESPONSE_TOO_LARGE: {
+    description:
+      'The response grew past the per-request budget of list items (EXECUTION_MAX_LIST_ITEMS) and was stopped. Ask for less: smaller pages, fewer aliases or nested lists.',
+    http: '200, whole request (data is null)',
+  },
+  RATE_LIMITED: {
+    description:
+      "Too many requests from this caller at once or per second, or for the caller's customer at once. Retry after the seconds in `Retry-After`.",
+    http: '429 (Retry-After), whole request',
+  },
+  INTERNAL_SERVER_ERROR: {
+    description: 'A bug on our side. The message is generic; the details are in the server log only.',
+    http: '200 at a field (the rest intact), or 500 for the whole request',
+  },
+};
 
 const CODES = new Set<string>(Object.values(ErrorCode));
 
@@ -84,10 +188,17 @@ export class AuthUnavailableError extends BffError {
   }
 }
 
-/** The caller may not see this field. */
+/**
+ * The caller may not see this field. `permission`, when the denying rule names one, is a token
+ * permission that would grant it (`extensions.permission`), so an SPA can say what to ask for.
+ */
 export class ForbiddenError extends BffError {
-  constructor(message = 'You are not allowed to access this field.') {
-    super(message, ErrorCode.FORBIDDEN);
+  constructor(readonly permission?: string) {
+    super(
+      permission === undefined ? 'You are not allowed to access this field.' : `This field needs the "${permission}" permission.`,
+      ErrorCode.FORBIDDEN,
+      permission === undefined ? {} : { permission },
+    );
   }
 }
 
@@ -185,6 +296,29 @@ export class RateLimitedError extends BffError {
         : "Too many requests for this caller's customer. Retry after the time in the Retry-After header.",
       ErrorCode.RATE_LIMITED,
       { http: { status: 429, headers: new Map([['retry-after', String(seconds)]]) } },
+    );
+  }
+}
+
+/** A document id that names no trusted document; for APQ-shaped requests, Apollo's exact wording. */
+export class PersistedQueryNotFoundError extends BffError {
+  constructor(shape: 'apq' | 'document-id') {
+    // Apollo Client's persisted-queries link recognises the code, older versions the message.
+    super(shape === 'apq' ? 'PersistedQueryNotFound' : 'No trusted document has this documentId.', ErrorCode.PERSISTED_QUERY_NOT_FOUND, {
+      http: { status: 200, headers: new Map([['cache-control', 'private, no-cache, must-revalidate']]) },
+    });
+  }
+}
+
+/** A free-form document where only trusted documents are accepted. */
+export class PersistedQueryNotInListError extends BffError {
+  constructor() {
+    super(
+      'Only trusted documents are accepted: send the documentId of a document from the SPA manifest.',
+      ErrorCode.PERSISTED_QUERY_NOT_IN_LIST,
+      {
+        http: { status: 400 },
+      },
     );
   }
 }

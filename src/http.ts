@@ -1,6 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { BodyTooLarge, readBounded } from './bounded-body.js';
+import { DEFAULT_CORS_HEADERS } from './config.js';
+import { type DocumentAdmission, prepareDocumentRequest } from './documents/request.js';
+import type { TrustedDocuments } from './documents/trusted.js';
+import type { LandingPage } from './landing-page.js';
 import type { Logger } from './log.js';
 
 /** How the HTTP front door behaves. */
@@ -8,11 +12,18 @@ export interface HttpOptions<C extends BaseContext> {
   readonly apollo: ApolloServer<C>;
   readonly graphqlPath: string;
   readonly bodyLimitBytes: number;
-  /** Origins allowed by CORS; `*` allows any. Empty: same-origin only. */
+  /** Origins allowed by CORS (normalised, see config.ts); `*` allows any. Empty: same-origin only. */
   readonly corsOrigins: readonly string[];
-  readonly context: (req: IncomingMessage) => Promise<C>;
+  /** Request headers cross-origin callers may send (default: `DEFAULT_CORS_HEADERS`). */
+  readonly corsAllowedHeaders?: readonly string[];
+  /** Builds the request context; `document` says what the request's document is (see src/documents/request.ts). */
+  readonly context: (req: IncomingMessage, document: DocumentAdmission) => Promise<C>;
+  /** The SPAs' trusted documents: ids in requests are resolved against them before Apollo reads the request. */
+  readonly documents?: TrustedDocuments;
   /** `/readyz`: true while the instance should receive traffic. */
   readonly isReady: () => boolean;
+  /** Development only: the explorer page and its offline assets (src/landing-page.ts). */
+  readonly landingPage?: LandingPage;
   readonly log: Logger;
 }
 
@@ -23,6 +34,7 @@ export interface HttpOptions<C extends BaseContext> {
  */
 export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>): Server {
   const { apollo, graphqlPath, log } = options;
+  const allowedHeaders = (options.corsAllowedHeaders ?? DEFAULT_CORS_HEADERS).join(', ');
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       log.error('http.unhandled', { error: describe(error) });
@@ -43,9 +55,16 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
     // in the log, not here: the probe is reachable by anyone who can reach the port.
     if (url.pathname === '/readyz')
       return options.isReady() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not_ready' });
+    // Before CORS on purpose: the page is for a browser on this machine, never granted to another origin.
+    if (options.landingPage !== undefined && (await options.landingPage.handle(req, res, url))) return;
     if (url.pathname !== graphqlPath) return sendJson(res, 404, graphqlError('Not found.', 'BAD_REQUEST'));
 
-    if (!applyCors(req, res, options.corsOrigins)) return sendJson(res, 403, graphqlError('Origin not allowed.', 'BAD_REQUEST'));
+    if (!applyCors(req, res, options.corsOrigins, allowedHeaders)) {
+      // Debug, not warn: any web page can make a browser send this, so it says nothing about us.
+      // It is the line that explains a "Failed to fetch" to someone setting up CORS_ORIGINS.
+      log.debug('http.cors_rejected', { origin: req.headers.origin, method: req.method, allowed: options.corsOrigins });
+      return sendJson(res, 403, graphqlError('Origin not allowed.', 'BAD_REQUEST'));
+    }
     if (req.method === 'OPTIONS') {
       res.writeHead(204).end();
       return;
@@ -71,13 +90,22 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
       }
     }
 
+    // Trusted documents: a document id becomes its text here, so Apollo reads an ordinary request.
+    let search = url.search;
+    let document: DocumentAdmission = { kind: 'none' };
+    if (options.documents !== undefined) {
+      const prepared = prepareDocumentRequest({ method: req.method ?? 'GET', body, search }, options.documents);
+      if ('refused' in prepared) return sendJson(res, 400, graphqlError(prepared.refused, 'BAD_REQUEST'));
+      ({ body, search, admission: document } = prepared);
+    }
+
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-      context: () => options.context(req),
+      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search, body },
+      context: () => options.context(req, document),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
@@ -93,7 +121,7 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
 }
 
 /** Sets CORS headers; false when the request comes from an origin that is not allowed. */
-function applyCors(req: IncomingMessage, res: ServerResponse, allowed: readonly string[]): boolean {
+function applyCors(req: IncomingMessage, res: ServerResponse, allowed: readonly string[], allowedHeaders: string): boolean {
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   const host = req.headers.host;
@@ -103,7 +131,7 @@ function applyCors(req: IncomingMessage, res: ServerResponse, allowed: readonly 
   res.setHeader('access-control-allow-origin', origin);
   res.setHeader('vary', 'Origin');
   res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
-  res.setHeader('access-control-allow-headers', 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name');
+  res.setHeader('access-control-allow-headers', allowedHeaders);
   res.setHeader('access-control-max-age', '600');
   return true;
 }

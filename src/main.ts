@@ -27,7 +27,9 @@ function demoNote(url: string, production: boolean): string {
     '  Demo world: built-in upstreams and development token issuer.',
     '  Get a token:  npm run -s token -- alice   (personas: alice bob carol mallory dave frank; erin --org acme|globex)',
     `  Try it:       curl -s ${url} -H "authorization: Bearer $(npm run -s token -- alice)" -H 'content-type: application/json' -d '${query}'`,
-    ...(production ? [] : [`  Sandbox:      open ${url} in a browser (pre-filled with alice's token)`]),
+    ...(production
+      ? []
+      : [`  Explorer:     open ${url} in a browser on this machine (Apollo Sandbox, GraphiQL offline; a 15-minute token for alice)`]),
     '',
   ].join('\n');
 }

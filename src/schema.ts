@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLEnumType, type GraphQLSchema, printType } from 'graphql';
 import { applyPolicy, type ApplyOptions } from './authz/apply.js';
 import { policy } from './authz/policy.js';
 import { applyBudget } from './limits/budget.js';
+import { ERROR_CODE_DOCS } from './errors.js';
 import { PROJECT_ROOT } from './paths.js';
 import type { RequestContext } from './context.js';
 import { resolvers } from './resolvers/index.js';
@@ -12,12 +13,27 @@ import { resolvers } from './resolvers/index.js';
 /** Directory of the SDL files, one per domain. */
 export const SCHEMA_DIR = join(PROJECT_ROOT, 'schema');
 
-/** The SDL of every file in schema/, in a stable order. */
+/** The SDL of every file in schema/, in a stable order, plus the `ErrorCode` enum. */
 export function loadTypeDefs(dir: string = SCHEMA_DIR): string[] {
-  return readdirSync(dir)
+  const files = readdirSync(dir)
     .filter((file) => file.endsWith('.graphql'))
     .sort()
     .map((file) => readFileSync(join(dir, file), 'utf8'));
+  return [...files, errorCodeTypeDefs()];
+}
+
+/**
+ * The `ErrorCode` enum, rendered from `ERROR_CODE_DOCS` so the schema can never disagree with
+ * the codes the server sends. No field returns it: it is there for clients, whose generated
+ * types then name every code with its meaning.
+ */
+export function errorCodeTypeDefs(): string {
+  const values = Object.fromEntries(
+    Object.entries(ERROR_CODE_DOCS).map(([code, doc]) => [code, { description: `${doc.description} HTTP: ${doc.http}.` }]),
+  );
+  const description =
+    'Every value of `extensions.code` in the errors of this API: a closed set, so a client can switch over it exhaustively. Partial results (HTTP 200) keep the data that was allowed; read them with an error policy that keeps data, e.g. Apollo Client `errorPolicy: "all"`.';
+  return printType(new GraphQLEnumType({ name: 'ErrorCode', description, values }));
 }
 
 /**

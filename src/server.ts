@@ -4,7 +4,6 @@ import { ApolloServer, type ApolloServerPlugin, type GraphQLResponse } from '@ap
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { authenticate } from './auth/authenticate.js';
 import type { TokenVerifier } from './auth/verifier.js';
@@ -18,6 +17,10 @@ import { Admission } from './limits/admission.js';
 import { costLimitPlugin } from './limits/cost-plugin.js';
 import type { LimitStore } from './limits/limit-store.js';
 import { queryProtection } from './limits/query-shape.js';
+import { documentGate } from './documents/request.js';
+import { TrustedDocuments } from './documents/trusted.js';
+import { groupRepeatedErrorsPlugin } from './error-grouping.js';
+import { createLandingPage } from './landing-page.js';
 import type { Logger } from './log.js';
 import { createAuthorizedSchema } from './schema.js';
 import type { Upstreams } from './upstream/index.js';
@@ -26,15 +29,24 @@ import type { Upstreams } from './upstream/index.js';
 export interface BffDependencies {
   readonly config: Pick<
     Config,
-    'production' | 'graphqlPath' | 'bodyLimitBytes' | 'corsOrigins' | 'maxPageSize' | 'queryLimits' | 'execution' | 'fairShare'
+    | 'production'
+    | 'graphqlPath'
+    | 'bodyLimitBytes'
+    | 'corsOrigins'
+    | 'corsAllowedHeaders'
+    | 'maxPageSize'
+    | 'queryLimits'
+    | 'trustedDocuments'
+    | 'execution'
+    | 'fairShare'
   >;
   readonly verifier: TokenVerifier;
   /** Where fair-share counters live (one per instance in memory, or shared). */
   readonly limitStore: LimitStore;
   readonly upstreams: Upstreams;
   readonly log: Logger;
-  /** Development only: a token pre-filled in Apollo Sandbox's Authorization header. */
-  readonly sandboxToken?: string;
+  /** Development only: mints the short-lived token the landing page offers (see src/landing-page.ts). */
+  readonly landingToken?: () => Promise<string>;
   /** The one clock (license validity, and everything else that expires). */
   readonly clock: Clock;
   /** `/readyz`: true while the instance should receive traffic (see `Lifecycle`). */
@@ -51,23 +63,6 @@ export interface Bff {
   /** Readiness turns false first, then in-flight requests finish and the server closes. */
   stop(): Promise<void>;
 }
-
-const SANDBOX_DOCUMENT = `# Welcome! The Authorization header below holds a demo token for alice (Acme Corp admin).
-# Get tokens for other personas with: npm run token -- <alice|bob|carol|mallory|dave|frank>
-query WhoAmI {
-  viewer {
-    subject
-    permissions
-    entitlements
-    user { name role }
-    customer {
-      name
-      invoices(first: 3) { totalCount edges { node { number status total { amount currency } } } }
-      licenses { product { name } status seats seatsUsed }
-    }
-  }
-}
-`;
 
 /** Builds the BFF without listening (tests start it on port 0). */
 export function createBff(deps: BffDependencies): Bff {
@@ -98,7 +93,7 @@ export function createBff(deps: BffDependencies): Bff {
       },
     ],
     log,
-    ...(deps.sandboxToken === undefined ? {} : { sandboxToken: deps.sandboxToken }),
+    ...(deps.landingToken === undefined ? {} : { landingToken: deps.landingToken }),
     ...(deps.isReady === undefined ? {} : { isReady: deps.isReady }),
   });
 }
@@ -130,7 +125,7 @@ export interface GraphQLServerOptions {
   readonly log: Logger;
   /** Plugins of this server on top of the product's request handling. */
   readonly plugins?: readonly ApolloServerPlugin<RequestContext>[];
-  readonly sandboxToken?: string;
+  readonly landingToken?: () => Promise<string>;
   readonly isReady?: () => boolean;
 }
 
@@ -144,6 +139,16 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
   const { config, schema, log } = options;
   let ready = false;
   const limits = queryProtection(config.queryLimits, { production: config.production });
+  // Checked with the very rules requests are checked with: a trusted document over a limit
+  // stops start-up here rather than failing in an SPA.
+  const documents = TrustedDocuments.load(config.trustedDocuments.manifests, {
+    schema,
+    limits: config.queryLimits,
+    maxPageSize: config.maxPageSize,
+    protection: limits,
+  });
+  if (documents.size > 0) log.info('documents.loaded', { documents: documents.size, manifests: config.trustedDocuments.manifests });
+  const admit = documentGate(config.trustedDocuments, log);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     introspection: !config.production,
@@ -168,16 +173,12 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
       }),
       requestEnd(log),
       ...(options.plugins ?? []),
+      groupRepeatedErrorsPlugin(),
       // No @cacheControl in the schema: the default plugin would only add a hook per field.
       ApolloServerPluginCacheControlDisabled(),
-      config.production
-        ? ApolloServerPluginLandingPageDisabled()
-        : ApolloServerPluginLandingPageLocalDefault({
-            embed: { initialState: options.sandboxToken ? { sharedHeaders: { Authorization: `Bearer ${options.sandboxToken}` } } : {} },
-            document: SANDBOX_DOCUMENT,
-            ...(options.sandboxToken ? { headers: { Authorization: `Bearer ${options.sandboxToken}` } } : {}),
-            footer: false,
-          }),
+      // The development landing page is the front door's (src/landing-page.ts): it needs the
+      // request's Host to decide whether the page may carry a token, which Apollo's does not see.
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   const httpServer = createHttpServer({
@@ -185,8 +186,23 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     graphqlPath: config.graphqlPath,
     bodyLimitBytes: config.bodyLimitBytes,
     corsOrigins: config.corsOrigins,
-    context: options.context,
+    corsAllowedHeaders: config.corsAllowedHeaders,
+    documents,
+    // The document is admitted once the caller is known: a permission may allow free-form ones.
+    context: async (req, document) => {
+      const context = await options.context(req);
+      admit(document, context.principal);
+      return context;
+    },
     isReady: () => ready && (options.isReady?.() ?? true),
+    ...(config.production
+      ? {}
+      : {
+          landingPage: createLandingPage({
+            graphqlPath: config.graphqlPath,
+            ...(options.landingToken === undefined ? {} : { mintToken: options.landingToken }),
+          }),
+        }),
     log,
   });
   // On stop: stop accepting, let in-flight requests finish, then close idle connections.

@@ -120,8 +120,8 @@ export const policy: Policy = {
     // Reached only through Invoice.lines / Customer.invoices, which are gated above.
     InvoiceLine: { description: allow, quantity: allow, unitPrice: allow, amount: allow },
     InvoiceConnection: { edges: allow, pageInfo: allow, totalCount: allow },
-    InvoiceEdge: { node: allow },
-    PageInfo: { hasNextPage: allow, endCursor: allow },
+    InvoiceEdge: { cursor: allow, node: allow },
+    PageInfo: { hasNextPage: allow, hasPreviousPage: allow, startCursor: allow, endCursor: allow },
     Money: { amountMinor: allow, currency: allow, amount: allow },
     License: {
       id: canReadLicenses,
@@ -140,6 +140,16 @@ export const policy: Policy = {
     // Reached only through Customer.usage, which needs the usage-analytics entitlement.
     Usage: { period: allow, activeUsers: allow, apiCalls: allow, storageGb: allow, forecast: forecasting },
     UsageForecast: { period: allow, apiCalls: allow, confidence: allow },
-    LicenseSeatPayload: { license: allow, user: canReadCustomers },
+    // Reached only through the seat mutations, whose guard required manage:licenses on this
+    // license: its ids and seat counts are the change itself. The records behind them need
+    // the same read permissions as anywhere else.
+    LicenseSeatPayload: {
+      licenseId: allow,
+      userId: allow,
+      seats: allow,
+      seatsUsed: allow,
+      license: canReadLicenses,
+      user: canReadCustomers,
+    },
   },
 };

@@ -1,5 +1,5 @@
 import { and, chain, or, rule } from 'graphql-shield';
-import { BadUserInputError, LicenseRequiredError, NoFreeSeatError, NotAssignedError, NotFoundError } from '../errors.js';
+import { BadUserInputError, ForbiddenError, LicenseRequiredError, NoFreeSeatError, NotAssignedError, NotFoundError } from '../errors.js';
 import type { AuthzContext, CallerIdentity } from './context.js';
 
 /**
@@ -21,9 +21,16 @@ function withIdentity<T>(ctx: Ctx, check: (identity: CallerIdentity) => T): T | 
 /** Every request that reaches execution carries a verified token; this documents it. */
 export const isAuthenticated = rule('authenticated', { cache: 'contextual' })((_p, _a, ctx: Ctx) => ctx.principal !== undefined);
 
-/** The token grants `permission` (from the configured permission claims; see `auth/principal.ts`). */
+/**
+ * The token grants `permission` (from the configured permission claims; see `auth/principal.ts`). A denial is a FORBIDDEN that
+ * names the permission: whatever composite this rule sits in, shield's semantics carry the
+ * first error of a failed `and`/`or`/`chain` up to the field, so every field guarded by a
+ * permission says which one, with no per-field wiring.
+ */
 export function hasPermission(permission: string) {
-  return rule(`has permission ${permission}`, { cache: 'contextual' })((_p, _a, ctx: Ctx) => ctx.principal.permissions.has(permission));
+  return rule(`has permission ${permission}`, { cache: 'contextual' })(
+    (_p, _a, ctx: Ctx) => ctx.principal.permissions.has(permission) || new ForbiddenError(permission),
+  );
 }
 
 /** Support staff: `support:read` from a client trusted with it; read access to every customer, no writes. */

@@ -67,12 +67,16 @@ export function startBillingService(world: DemoWorld, options: ListenOptions = {
 function page(invoices: readonly Invoice[], request: ParsedPageRequest): InvoicePage {
   const start = request.after === undefined ? 0 : firstAfter(invoices, request.after);
   const items = invoices.slice(start, start + request.limit);
-  const last = items.at(-1);
+  // An item's cursor is its position in the order, so it is also the next page's cursor when
+  // it ends a page: `after` needs no way to tell the two kinds apart.
+  const cursors = items.map((invoice) => encodeCursor([invoice.issuedAt, invoice.id]));
   const hasMore = start + items.length < invoices.length;
   return {
     customerId: request.customerId,
     items,
-    nextCursor: hasMore && last ? encodeCursor([last.issuedAt, last.id]) : null,
+    cursors,
+    nextCursor: hasMore ? (cursors.at(-1) ?? null) : null,
+    hasPrevious: start > 0,
     totalCount: invoices.length,
   };
 }

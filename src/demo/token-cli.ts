@@ -3,7 +3,7 @@ import { isPersonaName, PERSONAS } from './personas.js';
 import { organizationIdOf, seedWorld } from './world.js';
 
 /**
- * `npm run token -- <persona> [--ttl <seconds>] [--org <customer|org_id>]` prints a development
+ * `npm run -s token -- <persona> [--ttl <seconds>] [--org <customer|org_id>]` prints a development
  * access token and nothing else on stdout, so `TOKEN=$(npm run -s token -- alice)` just works.
  * `--org` adds the Auth0 Organization claim (`org_id`) of a demo customer, as a login through
  * that organization would: erin, who belongs to two customers, needs it to pick one.
@@ -51,7 +51,7 @@ function usage(problem: string): number {
     .map((p) => `  ${p.name.padEnd(8)} ${p.description}`)
     .join('\n');
   process.stderr.write(
-    `token: ${problem}\nusage: npm run token -- <persona> [--ttl <seconds>] [--org <acme|globex|initech|org_...>]\npersonas:\n${personas}\n`,
+    `token: ${problem}\nusage: npm run -s token -- <persona> [--ttl <seconds>] [--org <acme|globex|initech|org_...>]\npersonas:\n${personas}\n`,
   );
   return 2;
 }

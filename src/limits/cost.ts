@@ -75,6 +75,12 @@ export interface CostOptions {
   readonly maxPageSize: number;
   /** How many of the costliest paths to report (default 3). */
   readonly paths?: number;
+  /**
+   * Estimate for any variables a client could send, not for one request's: every `Int`
+   * variable counts as the largest page, every `@skip`/`@include` as included. For documents
+   * checked ahead of time (trusted documents, `npm run check-operations`).
+   */
+  readonly worstCase?: boolean;
 }
 
 /** One place where an operation's cost concentrates, for error messages. */
@@ -120,10 +126,16 @@ export function estimateCost(
   if (info.problems.length > 0) throw new TypeError(`schema is not annotated for cost analysis: ${info.problems.join('; ')}`);
   const rootType = schema.getRootType(operation.operation);
   if (!rootType) return undefined;
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
-  if (coerced.errors) return undefined;
+  let values: Record<string, unknown>;
+  if (options.worstCase) {
+    values = worstCaseVariables(operation, maxPageSize);
+  } else {
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
+    if (coerced.errors) return undefined;
+    values = coerced.coerced;
+  }
 
-  const walker = new Walker(schema, info, document, coerced.coerced, maxPageSize);
+  const walker = new Walker(schema, info, document, values, maxPageSize, options.worstCase === true);
   let root: Unit;
   try {
     root = walker.unitOf(operation.selectionSet, rootType, null);
@@ -453,6 +465,7 @@ class Walker {
     document: DocumentNode,
     private readonly variables: Record<string, unknown>,
     private readonly maxPageSize: number,
+    private readonly worstCase: boolean,
   ) {
     for (const definition of document.definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) this.fragments.set(definition.name.value, definition);
@@ -701,7 +714,7 @@ class Walker {
 
   /** `@skip`/`@include` with the request's variables, as graphql-js evaluates them. */
   private included(node: FieldNode | FragmentSpreadNode | InlineFragmentNode): boolean {
-    if (!node.directives || node.directives.length === 0) return true;
+    if (!node.directives || node.directives.length === 0 || this.worstCase) return true;
     try {
       if (getDirectiveValues(GraphQLSkipDirective, node, this.variables)?.if === true) return false;
       if (getDirectiveValues(GraphQLIncludeDirective, node, this.variables)?.if === false) return false;
@@ -782,4 +795,29 @@ function locate(unit: Unit, multiplier: number, slice: number, budget: { left: n
     stack.push(...current.spreads);
   }
   return found;
+}
+
+/**
+ * Variable values as large as a client could make them: any `Int` at the largest page (slicing
+ * arguments are clamped to it anyway), other scalars as placeholders that only let arguments
+ * coerce (they never size a list).
+ */
+function worstCaseVariables(operation: OperationDefinitionNode, maxPageSize: number): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const definition of operation.variableDefinitions ?? []) {
+    let type = definition.type;
+    while (type.kind !== Kind.NAMED_TYPE) type = type.type;
+    const name = type.name.value;
+    values[definition.variable.name.value] =
+      name === 'Int'
+        ? maxPageSize
+        : name === 'Float'
+          ? maxPageSize
+          : name === 'Boolean'
+            ? true
+            : name === 'ID' || name === 'String'
+              ? 'x'
+              : undefined;
+  }
+  return values;
 }

@@ -48,7 +48,10 @@ export function queryProtection(
     blockFieldSuggestion: { enabled: false },
     // The token limit is graphql-js's parse option: it stops lexing early and never throws from a plugin.
     maxTokens: { enabled: false },
-    maxDepth: { n: limits.maxDepth, ignoreIntrospection, flattenFragments: false, ...refuse(LIMIT_MESSAGES.depth) },
+    // Depth counts fields, not fragment spreads: reusable fragments (what GraphQL Code Generator's
+    // client preset encourages) must not cost a level each, or a query passes inline and fails
+    // once factored. Flattening is no bypass: the fields inside a fragment still count.
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection, flattenFragments: true, ...refuse(LIMIT_MESSAGES.depth) },
     // No allow-list: an alias named `__typename` on another field must count too.
     maxAliases: { n: limits.maxAliases, allowList: [], ...refuse(LIMIT_MESSAGES.aliases) },
     maxDirectives: { n: limits.maxDirectives, ...refuse(LIMIT_MESSAGES.directives) },

@@ -50,16 +50,26 @@ export const InvoiceLine: InvoiceLineResolvers = {
 };
 
 export const InvoiceConnection: InvoiceConnectionResolvers = {
-  edges: (c) => c.page.items.map((node) => ({ node })),
-  pageInfo: (c) => ({ hasNextPage: c.page.nextCursor !== null && c.page.nextCursor !== undefined, endCursor: c.page.nextCursor ?? null }),
+  edges: (c) => c.page.items.map((node, index) => ({ node, cursor: c.page.cursors[index]! })),
+  // Relay: start/end cursors are the first and last edges' cursors (the billing API accepts
+  // either kind as `after`), so `after: endCursor` continues even from the last page.
+  pageInfo: (c) => ({
+    hasNextPage: c.page.nextCursor !== null && c.page.nextCursor !== undefined,
+    hasPreviousPage: c.page.hasPrevious,
+    startCursor: c.page.cursors[0] ?? null,
+    endCursor: c.page.cursors.at(-1) ?? null,
+  }),
   totalCount: (c) => c.page.totalCount,
 };
 
 export const InvoiceEdge: InvoiceEdgeResolvers = {
+  cursor: (e) => e.cursor,
   node: (e) => e.node,
 };
 
 export const PageInfo: PageInfoResolvers = {
   hasNextPage: (p) => p.hasNextPage,
+  hasPreviousPage: (p) => p.hasPreviousPage,
+  startCursor: (p) => p.startCursor ?? null,
   endCursor: (p) => p.endCursor ?? null,
 };

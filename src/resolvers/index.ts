@@ -5,10 +5,13 @@ import { License, LicenseAssignment, LicenseSeatPayload, Product, Usage, UsageFo
 import { Money } from './money.js';
 import { Mutation } from './mutation.js';
 import { Query } from './query.js';
+import { DateScalar, DateTimeScalar } from './scalars.js';
 import { Viewer } from './viewer.js';
 
 /** Every resolver of the schema; thin mappings over the loaders, no authorization. */
 export const resolvers: Resolvers = {
+  Date: DateScalar,
+  DateTime: DateTimeScalar,
   Query,
   Mutation,
   Viewer,

@@ -46,7 +46,13 @@ export const UsageForecast: UsageForecastResolvers = {
   confidence: (f) => f.confidence,
 };
 
+// The change is committed before any of these run: each field reads on its own and may be
+// null with its own error, none can null the payload (every field needing I/O is nullable).
 export const LicenseSeatPayload: LicenseSeatPayloadResolvers = {
+  licenseId: (p) => p.licenseId,
+  userId: (p) => p.userId,
+  seats: async (p, _a, ctx) => (await ctx.loaders.license.load(p.licenseId))?.seats ?? null,
+  seatsUsed: async (p, _a, ctx) => (await ctx.loaders.assignmentsByLicense.load(p.licenseId)).length,
   license: (p, _a, ctx) => required(ctx.loaders.license.load(p.licenseId), 'License'),
   user: (p, _a, ctx) => required(ctx.loaders.user.load(p.userId), 'User'),
 };

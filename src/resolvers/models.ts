@@ -22,9 +22,10 @@ export interface InvoiceConnectionModel {
   readonly page: InvoicePage;
 }
 
-/** An edge of the invoice connection. */
+/** An edge of the invoice connection: an invoice and the billing API's cursor for it. */
 export interface InvoiceEdgeModel {
   readonly node: InvoicePage['items'][number];
+  readonly cursor: string;
 }
 
 /** A product, derived from the license record that names it. */

@@ -83,10 +83,16 @@ export function createLoaders(upstreams: Upstreams, options: LoaderOptions = {})
         if (page === undefined || page.customerId !== key.customerId) {
           return new Error(`billing: invoice page ${index} missing or for another customer`);
         }
-        // Defence in depth: an invoice of another customer in this page is dropped, not shown.
-        const items = page.items.filter((item) => item.customerId === key.customerId);
+        if (page.cursors.length !== page.items.length) {
+          return new Error(`billing: invoice page ${index} has ${page.cursors.length} cursors for ${page.items.length} items`);
+        }
+        // Defence in depth: an invoice of another customer in this page is dropped (with its
+        // cursor), not shown.
+        const kept = page.items.map((item) => item.customerId === key.customerId);
+        const items = page.items.filter((_, at) => kept[at]);
+        const cursors = page.cursors.filter((_, at) => kept[at]);
         for (const item of items) invoice.prime(item.id, item);
-        return { ...page, items };
+        return { ...page, items, cursors };
       });
     },
     { cacheKeyFn: (key) => `${key.customerId}\u0000${key.limit}\u0000${key.after ?? ''}` },
@@ -173,7 +179,7 @@ async function invoicePages(
 }
 
 function badCursor(): BadUserInputError {
-  return new BadUserInputError('after is not a cursor returned by this API (pageInfo.endCursor).');
+  return new BadUserInputError('after is not a cursor returned by this API (an edge cursor or pageInfo.endCursor).');
 }
 
 function isInvalidCursor(error: unknown): boolean {

@@ -27,6 +27,7 @@ test('every variable is documented in .env.example with the default the code use
       CUSTOMERS_API_URL: 'http://c',
       BILLING_API_URL: 'http://b',
       LICENSES_API_URL: 'http://l',
+      TRUSTED_DOCUMENTS: 'manifests/portal.json',
     }).shutdownDelayMs,
   ).toBe(5000);
 });

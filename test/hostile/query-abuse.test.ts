@@ -19,7 +19,8 @@ let token: string;
 let acmeId: string;
 
 beforeAll(async () => {
-  stack = await startStack({ env: { NODE_ENV: 'production', MAX_PAGE_SIZE: '5' } });
+  // Free-form documents allowed: the abuse below is what a client could send where they are.
+  stack = await startStack({ env: { NODE_ENV: 'production', MAX_PAGE_SIZE: '5', ALLOW_FREE_FORM_DOCUMENTS: 'true' } });
   token = await stack.token('alice');
   acmeId = customerBySlug(stack.world, 'acme').id;
 });
@@ -60,6 +61,21 @@ describe('shape limits', () => {
 
   test('depth over the limit is refused', async () => {
     expectRefused(await gql(`{ viewer { ${nested(DEFAULT_QUERY_LIMITS.maxDepth)} } }`), 'GRAPHQL_VALIDATION_FAILED', LIMIT_MESSAGES.depth);
+  });
+
+  test('depth counts fields, not fragment spreads: a query factored into fragments has the depth of the same query inline', async () => {
+    const inline = '{ viewer { customer { users { customer { users { customer { users { customer { users { name } } } } } } } } } }';
+    const factored = `query { viewer { ...ViewerCustomer } }
+      fragment ViewerCustomer on Viewer { customer { users { ...UserTree } } }
+      fragment UserTree on User { customer { users { customer { users { customer { ... on Customer { users { name } } } } } } } }`;
+    // Ten levels of fields, the default limit: both forms pass, and answer alike.
+    expect(DEFAULT_QUERY_LIMITS.maxDepth).toBe(10);
+    const [a, b] = await Promise.all([gql(inline), gql(factored)]);
+    expect([a.status, a.errors]).toEqual([200, undefined]);
+    expect(b.data).toEqual(a.data);
+    // One more level of fields is refused, however the query is written.
+    const deeper = factored.replace('users { name }', 'users { customer { name } }');
+    expectRefused(await gql(deeper), 'GRAPHQL_VALIDATION_FAILED', LIMIT_MESSAGES.depth);
   });
 
   test('depth bypass through a fragment named __schema is refused', async () => {

@@ -190,7 +190,11 @@ describe('an upstream answering with another customer’s records', () => {
         billing: {
           ...real.billing,
           invoicePages: async (requests) =>
-            (await real.billing.invoicePages(requests)).map((page: InvoicePage) => ({ ...page, items: [globexInvoice, ...page.items] })),
+            (await real.billing.invoicePages(requests)).map((page: InvoicePage) => ({
+              ...page,
+              items: [globexInvoice, ...page.items],
+              cursors: ['foreign', ...page.cursors],
+            })),
           // Asked for an Acme invoice, answers with a record that belongs to Globex.
           invoicesByIds: async (list) => list.map((id) => ({ ...globexInvoice, id })),
         },
@@ -250,8 +254,10 @@ test('loader batch functions return one result per key and drop records for keys
         requests.map((r, i) => ({
           customerId: i === 1 ? 'other' : r.customerId,
           items: [invoice('i1', r.customerId), invoice('i2', 'other')],
+          cursors: ['c1', 'c2'],
           totalCount: 2,
           nextCursor: null,
+          hasPrevious: false,
         })),
     },
     licenses: {
@@ -276,6 +282,8 @@ test('loader batch functions return one result per key and drop records for keys
     { customerId: 'b', limit: 10, after: null },
   ]);
   expect((page as InvoicePage).items.map((i) => i.id)).toEqual(['i1']);
+  // The foreign item's cursor goes with it: edges and cursors stay paired.
+  expect((page as InvoicePage).cursors).toEqual(['c1']);
   // A page labelled with another customer is an error for that key, not data.
   expect(wrongCustomer).toBeInstanceOf(Error);
 });

@@ -52,6 +52,10 @@ export interface paths {
          * @description Invoices of a customer are ordered newest first (`issuedAt` descending, then `id`
          *     ascending). `results` has one page per request, in request order. A customer without
          *     invoices (or unknown) yields an empty page with `totalCount` 0.
+         *
+         *     Every item comes with its own cursor (`cursors`, in `items` order), so a client can resume
+         *     after any item, not only after a whole page: `after` accepts a page's `nextCursor` or any
+         *     entry of `cursors`.
          */
         post: operations["getInvoicePages"];
         delete?: never;
@@ -134,12 +138,24 @@ export interface components {
         InvoicePageRequest: {
             customerId: string;
             limit: number;
-            /** @description Opaque cursor taken from a previous page's `nextCursor`. */
+            /**
+             * @description Opaque cursor: a previous page's `nextCursor`, or any entry of a previous page's
+             *     `cursors`. The page then starts with the invoice following that position (even when
+             *     the invoice at that position has since been removed).
+             */
             after?: string;
         };
         InvoicePage: {
             customerId: string;
             items: components["schemas"]["Invoice"][];
+            /**
+             * @description The position of each item, in `items` order (as many entries as `items`): passed as
+             *     `after`, `cursors[i]` returns the invoices following `items[i]`. When a following page
+             *     exists, `nextCursor` equals the last entry.
+             */
+            cursors: string[];
+            /** @description True when invoices of the customer precede the first item of this page. */
+            hasPrevious: boolean;
             /** @description Cursor for the following page; null when this page is the last. */
             nextCursor: string | null;
             /** @description Number of invoices the customer has in total. */

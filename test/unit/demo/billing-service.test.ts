@@ -58,6 +58,28 @@ describe('billing service', () => {
     expect(new Set(seen.map((i) => i.id)).size).toBe(14);
   });
 
+  it('gives every item a cursor; after accepts a page cursor or any item cursor', async () => {
+    const [page1] = await pages([{ customerId: acme.id, limit: 5 }]);
+    expect(page1?.cursors).toHaveLength(5);
+    expect(page1?.hasPrevious).toBe(false);
+    // A page's nextCursor is its last item's cursor: either continues after that item.
+    expect(page1?.nextCursor).toBe(page1?.cursors[4]);
+    const [afterThird] = await pages([{ customerId: acme.id, limit: 3, after: page1?.cursors[2] ?? '' }]);
+    expect(afterThird?.items.map((i) => i.id)).toEqual(
+      page1?.items
+        .slice(3, 5)
+        .map((i) => i.id)
+        .concat(afterThird!.items[2]!.id),
+    );
+    expect(afterThird?.hasPrevious).toBe(true);
+    const [afterPage] = await pages([{ customerId: acme.id, limit: 2, after: page1?.nextCursor ?? '' }]);
+    expect(afterPage?.items[0]?.id).toBe(afterThird?.items[2]?.id);
+    // The cursor of the very last item gives an empty page, not an error.
+    const [last] = await pages([{ customerId: acme.id, limit: 20 }]);
+    const [beyond] = await pages([{ customerId: acme.id, limit: 5, after: last?.cursors.at(-1) ?? '' }]);
+    expect([beyond?.items, beyond?.cursors, beyond?.nextCursor, beyond?.hasPrevious]).toEqual([[], [], null, true]);
+  });
+
   it('answers several page requests in request order', async () => {
     const results = await pages([
       { customerId: globex.id, limit: 3 },
