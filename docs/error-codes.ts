@@ -19,6 +19,10 @@ export const ErrorCode = {
   OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
   PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
   PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
+  RATE_LIMITED: 'RATE_LIMITED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 /** One of the codes. */
@@ -89,6 +93,22 @@ export const ERROR_CODES: { readonly [C in ErrorCode]: { readonly description: s
   PERSISTED_QUERY_NOT_IN_LIST: {
     description: "Only trusted documents are accepted here, and this document is not among them: send the id from the SPA's persisted-documents manifest, and deploy the manifest to the BFF first.",
     http: '400, whole request',
+  },
+  QUERY_TOO_COMPLEX: {
+    description: 'The estimate of what the operation would do (objects in the response, upstream work; lists counted at their page size or declared size, multiplied down the tree) is over a limit. `extensions.exceeded` names the limit; outside production `extensions` also carries the estimate, the limit and the costliest paths. Ask for less: smaller pages, fewer aliases or nested lists.',
+    http: '200, whole request (nothing ran)',
+  },
+  REQUEST_TIMEOUT: {
+    description: 'The request ran past its deadline (REQUEST_TIMEOUT_MS) and was stopped; its upstream calls were abandoned. Retrying later may succeed.',
+    http: '200, whole request (data is null)',
+  },
+  RESPONSE_TOO_LARGE: {
+    description: 'The response grew past the per-request budget of list items (EXECUTION_MAX_LIST_ITEMS) and was stopped. Ask for less: smaller pages, fewer aliases or nested lists.',
+    http: '200, whole request (data is null)',
+  },
+  RATE_LIMITED: {
+    description: "Too many requests from this caller at once or per second, or for the caller's customer at once. Retry after the seconds in `Retry-After`.",
+    http: '429 (Retry-After), whole request',
   },
   INTERNAL_SERVER_ERROR: {
     description: 'A bug on our side. The message is generic; the details are in the server log only.',

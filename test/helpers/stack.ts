@@ -101,7 +101,12 @@ const STACK_DEFAULTS: Record<string, string> = {
  * and upstream configured, nothing trusted by default), minus the shutdown pause so a test
  * stack stops at once.
  */
-export const PRODUCTION: Readonly<Record<string, string>> = { NODE_ENV: 'production', SHUTDOWN_DELAY_MS: '0' };
+export const PRODUCTION: Readonly<Record<string, string>> = {
+  NODE_ENV: 'production',
+  SHUTDOWN_DELAY_MS: '0',
+  // Tests send their own documents; trusted documents have tests of their own.
+  ALLOW_FREE_FORM_DOCUMENTS: 'true',
+};
 
 /** Starts everything on ephemeral ports; call `stop()` in afterAll. */
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {

@@ -21,6 +21,7 @@ test('every variable is documented in .env.example with the default the code use
   expect(
     loadConfig({
       NODE_ENV: 'production',
+      ALLOW_FREE_FORM_DOCUMENTS: 'true',
       AUTH_ISSUER: 'https://i/',
       AUTH_AUDIENCE: 'a',
       AUTH_JWKS_URL: 'https://i/jwks',

@@ -6,7 +6,7 @@
  */
 import { ManualClock } from '../../src/clock.js';
 import { customerBySlug, seedWorld } from '../../src/demo/world.js';
-import { type GqlResult, startStack, type TestStack } from '../helpers/stack.js';
+import { type GqlResult, PRODUCTION, startStack, type TestStack } from '../helpers/stack.js';
 import { expectKnownCodes, expectNoLeak } from './leaks.js';
 
 /** `n` aliases of `body`, named a0, a1, ... */
@@ -23,7 +23,7 @@ describe('the cost estimate refuses before execution', () => {
   let stack: TestStack;
   let acmeId: string;
   beforeAll(async () => {
-    stack = await startStack({ env: { NODE_ENV: 'production' } });
+    stack = await startStack({ env: PRODUCTION });
     acmeId = customerBySlug(stack.world, 'acme').id;
   });
   afterAll(() => stack.stop());

@@ -64,18 +64,21 @@ describe('shape limits', () => {
   });
 
   test('depth counts fields, not fragment spreads: a query factored into fragments has the depth of the same query inline', async () => {
-    const inline = '{ viewer { customer { users { customer { users { customer { users { customer { users { name } } } } } } } } } }';
-    const factored = `query { viewer { ...ViewerCustomer } }
-      fragment ViewerCustomer on Viewer { customer { users { ...UserTree } } }
-      fragment UserTree on User { customer { users { customer { users { customer { ... on Customer { users { name } } } } } } } }`;
+    // Single objects all the way down, so only depth is at stake (not the cost estimate).
+    const chain = 'customer { billingAccount { customer { billingAccount { customer { billingAccount { customer { billingAccount { id } } } } } } } }';
+    const inline = `query($id: ID!) { invoice(id: $id) { ${chain} } }`;
+    const factored = `query($id: ID!) { invoice(id: $id) { ...InvoiceCustomer } }
+      fragment InvoiceCustomer on Invoice { customer { billingAccount { ...AccountTree } } }
+      fragment AccountTree on BillingAccount { customer { billingAccount { customer { ... on Customer { billingAccount { customer { billingAccount { id } } } } } } } }`;
+    const variables = { id: stack.world.invoices.find((i) => i.customerId === acmeId)!.id };
     // Ten levels of fields, the default limit: both forms pass, and answer alike.
     expect(DEFAULT_QUERY_LIMITS.maxDepth).toBe(10);
-    const [a, b] = await Promise.all([gql(inline), gql(factored)]);
+    const [a, b] = await Promise.all([gql(inline, variables), gql(factored, variables)]);
     expect([a.status, a.errors]).toEqual([200, undefined]);
     expect(b.data).toEqual(a.data);
     // One more level of fields is refused, however the query is written.
-    const deeper = factored.replace('users { name }', 'users { customer { name } }');
-    expectRefused(await gql(deeper), 'GRAPHQL_VALIDATION_FAILED', LIMIT_MESSAGES.depth);
+    const deeper = factored.replace('billingAccount { id }', 'billingAccount { customer { id } }');
+    expectRefused(await gql(deeper, variables), 'GRAPHQL_VALIDATION_FAILED', LIMIT_MESSAGES.depth);
   });
 
   test('depth bypass through a fragment named __schema is refused', async () => {

@@ -216,6 +216,7 @@ describe('issuer strings are checked at start-up, all problems at once', () => {
     ]);
     const production = {
       NODE_ENV: 'production',
+      ALLOW_FREE_FORM_DOCUMENTS: 'true',
       CUSTOMERS_API_URL: 'https://c',
       BILLING_API_URL: 'https://b',
       LICENSES_API_URL: 'https://l',

@@ -63,7 +63,7 @@ test('the opt-in is honoured outside production, and the start-up log says what 
 });
 
 test('production never uses the demo issuer, opt-in or not', () => {
-  const found = problemsOf({ NODE_ENV: 'production', ...REAL, DEMO_ISSUER_WITH_REAL_UPSTREAMS: 'true' });
+  const found = problemsOf({ NODE_ENV: 'production', ALLOW_FREE_FORM_DOCUMENTS: 'true', ...REAL, DEMO_ISSUER_WITH_REAL_UPSTREAMS: 'true' });
   expect(found).toEqual([
     expect.stringMatching(/^AUTH_ISSUER: required in production/),
     expect.stringMatching(/^AUTH_AUDIENCE: required in production/),

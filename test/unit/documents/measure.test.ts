@@ -57,7 +57,7 @@ describe('checkDocument', () => {
     expect(report).toEqual({
       operations: ['B'],
       measures: { depth: 3, aliases: 7, directives: 0, tokens: expect.any(Number) },
-      cost: null,
+      cost: expect.any(Number),
       problems: [],
     });
   });
@@ -86,5 +86,20 @@ describe('checkDocument', () => {
     const report = checkDocument(DOCUMENTS.fragments, context, [costly]);
     expect(report.cost).toBe(300);
     expect(report.problems).toEqual(['The query is too expensive. (cost 300, limit 200)']);
+  });
+
+  test('the cost estimate judges a document for any variables a client could send', () => {
+    // `first: $n` counts as the largest page, `@skip(if: $s)` as included: the worst a client could ask.
+    const pages = `query Pages($id: ID!, $n: Int!, $s: Boolean!) { ${Array.from({ length: 15 }, (_, i) => `a${i}: customer(id: $id) { invoices(first: $n) { edges { node { customer { invoices(first: $n) @skip(if: $s) { edges { node { number } } } } } } } }`).join(' ')} }`;
+    const report = checkDocument(pages, context);
+    expect(report.problems).toEqual([
+      expect.stringMatching(
+        /^The query could return more objects than the limit allows\. \(Pages: objects \d+, limit GRAPHQL_MAX_OBJECTS=200000\)$/,
+      ),
+    ]);
+    // The same operation asking for pages of 5 passes, and says what it costs.
+    const small = checkDocument(pages.replaceAll('first: $n', 'first: 5').replace(', $n: Int!', ''), context);
+    expect(small.problems).toEqual([]);
+    expect(small.cost).toBeGreaterThan(0);
   });
 });
