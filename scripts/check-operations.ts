@@ -9,7 +9,7 @@ import { createSchema } from '../src/schema.js';
 
 /**
  * `npm run check-operations -- [file or directory ...]`: reports each document's depth, aliases,
- * directives, tokens (and cost, once a cost check is plugged into src/documents/check.ts)
+ * directives, tokens and estimated cost (for any variables a client could send)
  * against the limits configured in the environment, exactly as the server would check it, and
  * exits 1 when one would be refused. Reads persisted-documents manifests (.json, as the client
  * preset writes them) and .graphql/.gql files (each operation with the fragments it spreads,
@@ -72,7 +72,7 @@ function main(args: readonly string[]): number {
   );
   process.stdout.write(
     [
-      `Limits (${config.production ? 'production' : config.env}, from the environment): depth ${limits.maxDepth}, aliases ${limits.maxAliases}, directives ${limits.maxDirectives}, tokens ${limits.maxTokens}; cost: checked by the validation rules (GRAPHQL_MAX_COST ${limits.maxCost})`,
+      `Limits (${config.production ? 'production' : config.env}, from the environment): depth ${limits.maxDepth}, aliases ${limits.maxAliases}, directives ${limits.maxDirectives}, tokens ${limits.maxTokens}, cost ${limits.maxCost}, objects ${limits.maxObjects} (estimated for any variables: pages at MAX_PAGE_SIZE ${config.maxPageSize})`,
       '',
       ...lines,
       '',

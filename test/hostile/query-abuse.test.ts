@@ -65,7 +65,8 @@ describe('shape limits', () => {
 
   test('depth counts fields, not fragment spreads: a query factored into fragments has the depth of the same query inline', async () => {
     // Single objects all the way down, so only depth is at stake (not the cost estimate).
-    const chain = 'customer { billingAccount { customer { billingAccount { customer { billingAccount { customer { billingAccount { id } } } } } } } }';
+    const chain =
+      'customer { billingAccount { customer { billingAccount { customer { billingAccount { customer { billingAccount { id } } } } } } } }';
     const inline = `query($id: ID!) { invoice(id: $id) { ${chain} } }`;
     const factored = `query($id: ID!) { invoice(id: $id) { ...InvoiceCustomer } }
       fragment InvoiceCustomer on Invoice { customer { billingAccount { ...AccountTree } } }

@@ -22,7 +22,7 @@ test('reports every operation of .graphql files, with its fragments, against the
   const run = checkOperations([fixture('spa')]);
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
-  expect(run.stdout).toMatch(/^Dashboard \(operations\.graphql\) +5\/10 +0\/15 +0\/20 +\d+\/1000 +- +ok$/m);
+  expect(run.stdout).toMatch(/^Dashboard \(operations\.graphql\) +5\/10 +0\/15 +0\/20 +\d+\/1000 +\d+ +ok$/m);
   expect(run.stdout).toContain('3 document(s), 0 refused.');
 });
 
