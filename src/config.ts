@@ -171,6 +171,11 @@ export const ENV = z.object({
   RATE_LIMIT_CALLER_PER_SECOND: int(1, 100_000).default(20),
   RATE_LIMIT_CALLER_BURST: int(1, 100_000).default(60),
 
+  // Cross-request cache of the upstream records authorization reads (the caller's user, their
+  // customer's licenses). 0 = off: every request reads the backend.
+  IDENTITY_CACHE_TTL_SECONDS: int(0, 3600).default(0),
+  IDENTITY_CACHE_MAX_ENTRIES: int(1, 10_000_000).default(10_000),
+
   TRUSTED_DOCUMENTS: list.default([]),
   ALLOW_FREE_FORM_DOCUMENTS: bool.optional(),
   FREE_FORM_DOCUMENTS_PERMISSION: z.string().trim().min(1).optional(),
@@ -296,6 +301,11 @@ function toConfig(env: Env) {
     execution: {
       maxListItems: env.EXECUTION_MAX_LIST_ITEMS,
       timeoutMs: env.REQUEST_TIMEOUT_MS,
+    },
+    identityCache: {
+      /** How long cached records are served; 0 disables the cache. */
+      ttlMs: env.IDENTITY_CACHE_TTL_SECONDS * 1000,
+      maxEntries: env.IDENTITY_CACHE_MAX_ENTRIES,
     },
     fairShare: {
       callerConcurrency: env.RATE_LIMIT_CALLER_CONCURRENCY,
