@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { createDevIssuer, DEV_KEY_FILE, type DevIssuer } from './demo/dev-issuer.js';
 import { type DemoServices, startDemoServices } from './demo/services.js';
 import { LANDING_TOKEN_TTL_SECONDS } from './landing-page.js';
+import { MemoryCache } from './cache/cross-request.js';
 import { Lifecycle } from './lifecycle.js';
 import { createMemoryLimitStore } from './limits/limit-store.js';
 import type { Logger } from './log.js';
@@ -121,6 +122,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     const bff = createBff({
       config,
       limitStore: createMemoryLimitStore({ clock }),
+      ...(config.identityCache.ttlMs > 0 ? { cache: new MemoryCache({ clock, ...config.identityCache }) } : {}),
       verifier,
       upstreams,
       log,

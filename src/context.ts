@@ -1,13 +1,15 @@
 import { Identity } from './auth/identity.js';
 import type { Principal } from './auth/principal.js';
+import type { Speculation } from './authz/apply.js';
 import { type AuthzContext, createRuleCache } from './authz/context.js';
+import type { CrossRequestCache } from './cache/cross-request.js';
 import type { Clock } from './clock.js';
 import { type BudgetContext, ExecutionBudget, type ExecutionLimits } from './limits/budget.js';
 import type { Logger } from './log.js';
 import { RequestLog } from './request-log.js';
 import type { ResolverContext } from './resolvers/context.js';
 import type { Upstreams } from './upstream/index.js';
-import { createLoaders, type Loaders } from './upstream/loaders.js';
+import { createLoaders, type Loaders, recordingLoaders } from './upstream/loaders.js';
 
 /**
  * The per-request context: it only assembles. Authorization and resolvers each declare what
@@ -24,6 +26,8 @@ export interface RequestContext extends AuthzContext, ResolverContext, BudgetCon
   readonly requestLog: RequestLog;
   /** What must happen when the request ends, whatever way it ends. */
   readonly scope: RequestScope;
+  /** A view for reads that run before their rule decided (see `Speculation`). */
+  speculate(): Speculation;
 }
 
 /** Cleanup that runs exactly once when a request ends (fair-share releases, timers). */
@@ -52,6 +56,8 @@ export interface ContextDependencies {
   readonly maxPageSize: number;
   readonly clock: Clock;
   readonly execution: ExecutionLimits;
+  /** Records authorization reads across requests (off unless configured). */
+  readonly cache?: CrossRequestCache;
 }
 
 /** Builds the context of one request: fresh loaders, identity and rule cache. */
@@ -62,9 +68,9 @@ export function createRequestContext(principal: Principal, deps: ContextDependen
   const loaders = createLoaders(deps.upstreams, { signal: budget.signal });
   const requestLog = new RequestLog(deps.log);
   const now = () => deps.clock.now();
-  return {
+  const ctx: RequestContext = {
     principal,
-    identity: new Identity(principal, loaders, now, deps.log),
+    identity: new Identity(principal, loaders, now, deps.log, deps.cache),
     loaders,
     upstreams: deps.upstreams,
     authz: createRuleCache((rule, error) => requestLog.ruleFailed(rule, error)),
@@ -74,5 +80,10 @@ export function createRequestContext(principal: Principal, deps: ContextDependen
     budget,
     requestLog,
     scope,
+    speculate: () => {
+      const recording = recordingLoaders(loaders);
+      return { context: { ...ctx, loaders: recording.loaders }, discard: recording.forget };
+    },
   };
+  return ctx;
 }

@@ -8,10 +8,11 @@ import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { authenticate } from './auth/authenticate.js';
 import type { TokenVerifier } from './auth/verifier.js';
 import type { Denial } from './authz/apply.js';
+import type { CrossRequestCache } from './cache/cross-request.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
-import { type BffError, ErrorCode, isKnownErrorCode, RateLimitedError } from './errors.js';
+import { type BffError, ErrorCode, isKnownErrorCode } from './errors.js';
 import { createHttpServer } from './http.js';
 import { Admission } from './limits/admission.js';
 import { costLimitPlugin } from './limits/cost-plugin.js';
@@ -21,6 +22,7 @@ import { documentGate } from './documents/request.js';
 import { TrustedDocuments } from './documents/trusted.js';
 import { groupRepeatedErrorsPlugin } from './error-grouping.js';
 import { createLandingPage } from './landing-page.js';
+import { lookAhead } from './lookahead.js';
 import type { Logger } from './log.js';
 import { createAuthorizedSchema } from './schema.js';
 import type { Upstreams } from './upstream/index.js';
@@ -43,6 +45,8 @@ export interface BffDependencies {
   readonly verifier: TokenVerifier;
   /** Where fair-share counters live (one per instance in memory, or shared). */
   readonly limitStore: LimitStore;
+  /** Authorization records reused across requests (absent: none). */
+  readonly cache?: CrossRequestCache;
   readonly upstreams: Upstreams;
   readonly log: Logger;
   /** Development only: mints the short-lived token the landing page offers (see src/landing-page.ts). */
@@ -68,7 +72,14 @@ export interface Bff {
 export function createBff(deps: BffDependencies): Bff {
   const { config, verifier, upstreams, log, clock } = deps;
   const admission = new Admission(deps.limitStore, config.fairShare);
-  const contextDeps = { upstreams, log, maxPageSize: config.maxPageSize, clock, execution: config.execution };
+  const contextDeps = {
+    upstreams,
+    log,
+    maxPageSize: config.maxPageSize,
+    clock,
+    execution: config.execution,
+    ...(deps.cache === undefined ? {} : { cache: deps.cache }),
+  };
   return createGraphQLServer({
     config,
     // The decision log: one summary per request (see RequestLog). Never the token.
@@ -85,8 +96,8 @@ export function createBff(deps: BffDependencies): Bff {
         // Once the operation passed every limit (never for a refused one: no upstream call).
         async requestDidStart() {
           return {
-            async executionDidStart({ contextValue }) {
-              admitCustomer(contextValue, admission);
+            async executionDidStart({ contextValue, document }) {
+              lookAhead(contextValue, document, admission);
             },
           };
         },
@@ -96,24 +107,6 @@ export function createBff(deps: BffDependencies): Bff {
     ...(deps.landingToken === undefined ? {} : { landingToken: deps.landingToken }),
     ...(deps.isReady === undefined ? {} : { isReady: deps.isReady }),
   });
-}
-
-/**
- * The caller's identity is looked up as execution starts, alongside it. Once the
- * customer is known the request takes one of its customer's slots; over the bound, the
- * request is abandoned (429). A lookup that fails is left to the rules, which deny.
- */
-function admitCustomer(ctx: RequestContext, admission: Admission): void {
-  // Support staff have no customer, and no rule of theirs waits for the lookup.
-  if (ctx.identity.isSupportStaff) return;
-  Promise.resolve(ctx.identity.resolve())
-    .then(async ({ customerId }) => {
-      if (customerId === null) return;
-      const admitted = await admission.admitCustomer(customerId);
-      if (admitted instanceof RateLimitedError) ctx.budget.abandon(admitted);
-      else ctx.scope.onEnd(admitted);
-    })
-    .catch(() => {});
 }
 
 /** What the GraphQL server is assembled from: a schema and a context function. */
@@ -259,6 +252,9 @@ function requestEnd(log: Logger): ApolloServerPlugin<RequestContext> {
         async willSendResponse({ contextValue: ctx, response, operationName }) {
           // A request refused before it had a context (401, 429 of the caller) has nothing to end.
           if (ctx.scope === undefined) return;
+          // The answer leaves once the caller's identity lookup is over, however the request went:
+          // an id hidden by ownership and an id that does not exist answer at the same moment.
+          await ctx.identity.settled();
           const stopped = ctx.budget.stoppedBy;
           if (stopped !== null) replaceWithError(response, stopped);
           ctx.requestLog.flush({

@@ -1,3 +1,4 @@
+import { CACHE_KEYS, type CrossRequestCache } from '../cache/cross-request.js';
 import type { Loaders } from '../upstream/loaders.js';
 import { activeFeatures } from '../licensing.js';
 import type { Logger } from '../log.js';
@@ -33,6 +34,8 @@ export class Identity {
     private readonly loaders: Loaders,
     private readonly now: () => number,
     private readonly log?: Logger,
+    /** Records reused across requests (see cache/cross-request.ts); absent or disabled: always the backend. */
+    private readonly cache?: CrossRequestCache,
   ) {
     // support:read is already withheld from clients not trusted with it (principal.ts).
     this.isSupportStaff = principal.permissions.has(SUPPORT_PERMISSION);
@@ -50,15 +53,27 @@ export class Identity {
     return this.pending;
   }
 
+  /** Settles once a lookup that has started is over, whatever its outcome (at once when none started). */
+  settled(): Promise<void> {
+    return this.pending === undefined
+      ? Promise.resolve()
+      : this.pending.then(
+          () => {},
+          () => {},
+        );
+  }
+
   /** Features of the customer's active licenses; synchronous after the first lookup. */
   entitlements(customerId: string): ReadonlySet<string> | Promise<ReadonlySet<string>> {
     const cached = this.entitlementCache.get(customerId);
     if (cached !== undefined) return cached;
-    const pending = this.loaders.licensesByCustomer.load(customerId).then((licenses) => {
-      const features = activeFeatures(licenses, this.now());
-      this.entitlementCache.set(customerId, features);
-      return features;
-    });
+    const pending = this.cached(CACHE_KEYS.licenses(customerId), () => this.loaders.licensesByCustomer.load(customerId)).then(
+      (licenses) => {
+        const features = activeFeatures(licenses, this.now());
+        this.entitlementCache.set(customerId, features);
+        return features;
+      },
+    );
     this.entitlementCache.set(customerId, pending);
     return pending;
   }
@@ -68,9 +83,11 @@ export class Identity {
     const { claimedUserId, organizationId } = principal;
     // Independent lookups go out in one wave: each is one batched call, none waits for another.
     const [claimedUser, subjectUsers, organizationCustomer] = await Promise.all([
-      claimedUserId === null ? null : this.loaders.user.load(claimedUserId),
-      this.loaders.usersBySubject.load(principal.subject),
-      organizationId === null ? null : this.loaders.customerByOrganization.load(organizationId),
+      claimedUserId === null ? null : this.cached(CACHE_KEYS.user(claimedUserId), () => this.loaders.user.load(claimedUserId)),
+      this.cached(CACHE_KEYS.usersBySubject(principal.subject), () => this.loaders.usersBySubject.load(principal.subject)),
+      organizationId === null
+        ? null
+        : this.cached(CACHE_KEYS.customerByOrganization(organizationId), () => this.loaders.customerByOrganization.load(organizationId)),
     ]);
     const linked = linkIdentity(principal, { claimedUser, subjectUsers, organizationCustomer });
     this.rejection = linked.rejection;
@@ -86,5 +103,20 @@ export class Identity {
       claimedCustomerId: principal.claimedCustomerId,
     });
     return NOBODY;
+  }
+
+  /**
+   * A record from the cross-request cache, or from the backend (then cached). Records, not
+   * decisions: linking and license validity are judged again on every request. A cache that
+   * fails is skipped, never trusted to deny or allow.
+   */
+  private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const cache = this.cache;
+    if (cache === undefined) return load();
+    const hit = await cache.get<T>(key).catch(() => undefined);
+    if (hit !== undefined) return hit;
+    const value = await load();
+    void cache.set(key, value).catch(() => {});
+    return value;
   }
 }

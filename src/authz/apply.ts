@@ -47,6 +47,20 @@ export interface Denial {
 /** What the lean path needs from the per-request context. */
 export interface AuthzContext {
   readonly authz: RuleCache;
+  /**
+   * A view of the request whose reads can be taken back: a read field whose rule must wait
+   * for data runs its resolver at once through this view, and `discard` forgets what it
+   * loaded if the rule then denies. Absent: such reads wait for their rules.
+   */
+  speculate?(): Speculation;
+}
+
+/** A read started before its rule decided, and the way to take it back. */
+export interface Speculation {
+  /** The request context the early resolver runs with. */
+  readonly context: unknown;
+  /** Forgets what the early read loaded (it is never returned, logged or reused). */
+  discard(): void;
 }
 
 /** Options for `applyPolicy`. */
@@ -73,7 +87,9 @@ export function applyPolicy<C extends AuthzContext>(schema: GraphQLSchema, polic
       const coordinate = `${type.name}.${field.name}`;
       let wrapped = resolve;
       if (visibility !== undefined) wrapped = withVisibility(wrapped, visibility, isNonNullType(field.type), coordinate, onDenial);
-      if (ruleKind(rule) !== 'allow') wrapped = withRule(wrapped, rule, coordinate, onDenial);
+      // Reads may start before a rule that waits for data has decided; writes never do.
+      const speculative = type !== schema.getMutationType();
+      if (ruleKind(rule) !== 'allow') wrapped = withRule(wrapped, rule, coordinate, onDenial, speculative);
       field.resolve = wrapped;
     }
   }
@@ -85,6 +101,7 @@ function withRule<C extends AuthzContext>(
   rule: IRule,
   coordinate: string,
   onDenial: (ctx: C, d: Denial) => void,
+  speculative: boolean,
 ): GraphQLFieldResolver<unknown, C> {
   const description = describeRule(rule);
   const check = compileRule(rule);
@@ -97,10 +114,40 @@ function withRule<C extends AuthzContext>(
     const verdict = check(parent, args, ctx, info);
     if (verdict === true) return resolve(parent, args, ctx, info);
     if (verdict instanceof Promise) {
-      return verdict.then((settled) => (settled === true ? resolve(parent, args, ctx, info) : refuse(settled, ctx, info)));
+      const speculation = speculative ? ctx.speculate?.() : undefined;
+      if (speculation === undefined) {
+        return verdict.then((settled) => (settled === true ? resolve(parent, args, ctx, info) : refuse(settled, ctx, info)));
+      }
+      // The read goes out now, alongside the rule's own lookups, instead of one round trip
+      // after them. Its outcome is only ever handed to GraphQL if the rule allows.
+      const early = startEarly(() => resolve(parent, args, speculation.context as C, info));
+      return verdict.then((settled) => {
+        if (settled === true) return early;
+        speculation.discard();
+        return refuse(settled, ctx, info);
+      });
     }
     return refuse(verdict, ctx, info);
   };
+}
+
+/**
+ * Runs a resolver ahead of its rule. A failure is kept for when (if) the rule allows: it
+ * must not surface as an unhandled rejection, nor be logged, when the rule denies.
+ */
+function startEarly(run: () => unknown): unknown {
+  let value: unknown;
+  try {
+    value = run();
+  } catch (error) {
+    value = Promise.reject(error);
+  }
+  if (isThenable(value)) {
+    const promise = Promise.resolve(value);
+    promise.catch(() => {});
+    return promise;
+  }
+  return value;
 }
 
 // Visibility rules get no field arguments: one shared, frozen empty object instead of a

@@ -1,6 +1,7 @@
 import { allow } from 'graphql-shield';
 import type { Policy } from './apply.js';
 import {
+  readsEntitlements,
   canReadBilling,
   canReadCustomers,
   canReadLicenses,
@@ -153,3 +154,14 @@ export const policy: Policy = {
     },
   },
 };
+
+/**
+ * Names of the fields whose rule reads license entitlements (e.g. `usage`, `forecast`). A
+ * request selecting one looks the caller's entitlements up as soon as their customer is known,
+ * alongside the read, instead of when the rule first asks.
+ */
+export const ENTITLEMENT_FIELD_NAMES: ReadonlySet<string> = new Set(
+  Object.values(policy.fields).flatMap((fields) =>
+    Object.entries(fields).flatMap(([name, rule]) => (readsEntitlements(rule) ? [name] : [])),
+  ),
+);

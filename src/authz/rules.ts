@@ -1,6 +1,7 @@
 import { and, chain, or, rule } from 'graphql-shield';
 import { BadUserInputError, ForbiddenError, LicenseRequiredError, NoFreeSeatError, NotAssignedError, NotFoundError } from '../errors.js';
 import type { AuthzContext, CallerIdentity } from './context.js';
+import { type IRule, ruleChildren } from './shield-rules.js';
 
 /**
  * The building blocks of the policy. Each is a graphql-shield rule with a name that reads
@@ -84,11 +85,24 @@ export const isSelf = rule('is the caller themself', { cache: 'no_cache' })((use
  * customer's own users that is their customer; for support staff the customer they view.
  */
 export function hasEntitlement<T>(feature: string, customerIdOf: (object: T) => string) {
-  return rule(`customer has entitlement ${feature}`, { cache: (object: T) => customerIdOf(object) })((object: T, _a, ctx: Ctx) => {
-    const granted = ctx.identity.entitlements(customerIdOf(object));
-    const decide = (features: ReadonlySet<string>) => features.has(feature) || new LicenseRequiredError(feature);
-    return granted instanceof Promise ? granted.then(decide) : decide(granted);
-  });
+  const entitlement = rule(`customer has entitlement ${feature}`, { cache: (object: T) => customerIdOf(object) })(
+    (object: T, _a, ctx: Ctx) => {
+      const granted = ctx.identity.entitlements(customerIdOf(object));
+      const decide = (features: ReadonlySet<string>) => features.has(feature) || new LicenseRequiredError(feature);
+      return granted instanceof Promise ? granted.then(decide) : decide(granted);
+    },
+  );
+  ENTITLEMENT_RULES.add(entitlement);
+  return entitlement;
+}
+
+// Rules that read the customer's licenses: a request asking for a field they guard looks
+// the licenses up as soon as the caller's customer is known (see `needsEntitlements`).
+const ENTITLEMENT_RULES = new WeakSet<object>();
+
+/** True when `node` (a rule tree) contains a license entitlement rule. */
+export function readsEntitlements(node: IRule): boolean {
+  return ENTITLEMENT_RULES.has(node) || ruleChildren(node).some(readsEntitlements);
 }
 
 // --- Mutation input rules: they load through the same loaders the resolver then uses. ---

@@ -26,8 +26,23 @@ export interface ServiceStats {
   byOperation: Record<string, number>;
   /** Requests being worked on right now (received, not yet answered, not deliberately hung). */
   readonly working: number;
+  /**
+   * When each request arrived and was answered (`performance.now()` ms), newest last, at most
+   * the last 10,000: tests and benchmarks count sequential round trips from it.
+   */
+  readonly timeline: readonly TimedCall[];
   reset(): void;
 }
+
+/** One request to a demo service: what, when it arrived, when its answer was sent. */
+export interface TimedCall {
+  readonly service: string;
+  readonly operation: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+const TIMELINE_LIMIT = 10_000;
 
 export interface DemoService {
   readonly name: string;
@@ -126,10 +141,18 @@ class Stats implements ServiceStats {
   total = 0;
   byOperation: Record<string, number> = {};
   working = 0;
+  timeline: TimedCall[] = [];
 
   reset(): void {
     this.total = 0;
     this.byOperation = {};
+    this.timeline = [];
+  }
+
+  /** Records one answered request (the oldest entries go once the timeline is full). */
+  timed(call: TimedCall): void {
+    if (this.timeline.length >= TIMELINE_LIMIT) this.timeline.splice(0, this.timeline.length - TIMELINE_LIMIT + 1);
+    this.timeline.push(call);
   }
 
   count(operation: string | undefined): void {
@@ -210,7 +233,12 @@ export async function startJsonService(options: JsonServiceOptions): Promise<Dem
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const demo = path === '/_demo' || path.startsWith('/_demo/');
     const match = demo ? undefined : matchRoute(routes, method, path);
-    if (!demo) stats.count(match?.compiled.operation);
+    if (!demo) {
+      stats.count(match?.compiled.operation);
+      const start = performance.now();
+      const operation = match?.compiled.operation ?? `${method} ${path}`;
+      res.once('finish', () => stats.timed({ service: name, operation, start, end: performance.now() }));
+    }
 
     let raw: Buffer;
     try {

@@ -1,7 +1,7 @@
 /** Starts the three demo upstreams over one shared world. */
 import { startBillingService } from './billing-service.js';
 import { startCustomersService } from './customers-service.js';
-import type { DemoService } from './http-service.js';
+import type { DemoService, TimedCall } from './http-service.js';
 import { startLicensesService } from './licenses-service.js';
 import { seedWorld, type DemoWorld } from './world.js';
 
@@ -25,6 +25,8 @@ export interface DemoServices {
   totalRequests(): number;
   /** Requests the three services are working on right now (hung ones excluded). */
   working(): number;
+  /** Every answered request of the three services since the last reset, in start order. */
+  timeline(): TimedCall[];
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function startDemoServices(options: DemoServicesOptions = {}): Prom
     },
     totalRequests: () => services.reduce((sum, service) => sum + service.stats.total, 0),
     working: () => services.reduce((sum, service) => sum + service.stats.working, 0),
+    timeline: () => services.flatMap((service) => service.stats.timeline).sort((a, b) => a.start - b.start),
     close: async () => {
       await Promise.all(services.map((service) => service.close()));
     },

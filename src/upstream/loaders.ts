@@ -186,3 +186,39 @@ function isInvalidCursor(error: unknown): boolean {
   const cause = error instanceof UpstreamUnavailableError ? error.originalError : error;
   return cause instanceof UpstreamStatusError && cause.status === 400 && cause.upstreamCode === 'INVALID_CURSOR';
 }
+
+/** Loaders that remember every key loaded through them, and can forget those keys again. */
+export interface RecordingLoaders {
+  readonly loaders: Loaders;
+  /** Drops every record loaded through `loaders` from the request's caches (they are re-fetched if asked for again). */
+  forget(): void;
+}
+
+/**
+ * A view of `loaders` for a read that may have to be taken back (a resolver run before its
+ * rule decided): loads still go through the request's loaders, so they batch with everything
+ * else, but each key is recorded, and `forget` clears them, so nothing the read brought in is
+ * served to a later field from the cache.
+ */
+export function recordingLoaders(loaders: Loaders): RecordingLoaders {
+  const loaded: (() => void)[] = [];
+  const view = {} as Record<string, unknown>;
+  for (const [name, loader] of Object.entries(loaders) as [string, DataLoader<unknown, unknown, unknown>][]) {
+    // Only `load` is replaced, and it calls the real loader: its batch and cache stay the
+    // request's own (a copy with its own batch state would split a batch in two).
+    view[name] = Object.create(loader, {
+      load: {
+        value: (key: unknown) => {
+          loaded.push(() => loader.clear(key));
+          return loader.load(key);
+        },
+      },
+    });
+  }
+  return {
+    loaders: view as unknown as Loaders,
+    forget: () => {
+      for (const clear of loaded.splice(0)) clear();
+    },
+  };
+}
