@@ -107,3 +107,25 @@ describe.each([
     expect(codes(result)).toEqual(['LICENSE_REQUIRED']);
   });
 });
+
+test('with the cache on, repeated requests of a caller skip the identity and license lookups until the TTL passes', async () => {
+  const clock = new ManualClock(Date.now());
+  const stack = await startStack({ clock, env: { IDENTITY_CACHE_TTL_SECONDS: '30' } });
+  try {
+    const token = await stack.token('alice');
+    const lookups = () =>
+      (stack.demo.customers.stats.byOperation['POST /users/by-subject'] ?? 0) +
+      (stack.demo.licenses.stats.byOperation['POST /licenses/by-customer'] ?? 0);
+    const query = `{ viewer { entitlements customer { usage { apiCalls } } } }`;
+    await stack.gql(query, { token });
+    const first = lookups();
+    expect(first).toBe(2);
+    await stack.gql(query, { token });
+    expect(lookups()).toBe(first);
+    clock.advance(30_001);
+    await stack.gql(query, { token });
+    expect(lookups()).toBe(first + 2);
+  } finally {
+    await stack.stop();
+  }
+});
