@@ -179,6 +179,36 @@ describe('schema secrecy', () => {
   });
 });
 
+describe('bad input is a clear error, never an internal one', () => {
+  test('a subscription is refused while validating, with no error-level log line', async () => {
+    const before = stack.logs.length;
+    const result = await gql('subscription { viewer { subject } }');
+    expect(result.status).toBe(400);
+    expect(result.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
+      ['GRAPHQL_VALIDATION_FAILED', 'This API has no subscriptions: send a query or a mutation.'],
+    ]);
+    expect(stack.logs.slice(before).filter((line) => line.level === 'error')).toEqual([]);
+  });
+
+  test('a malformed cursor is BAD_USER_INPUT on its own page, other pages intact', async () => {
+    const page = (alias: string, after: string | null) =>
+      `${alias}: invoices(first: 2${after === null ? '' : `, after: ${JSON.stringify(after)}`}) { edges { node { number } } }`;
+    // One the server can tell is no cursor, one only the billing API can refuse, and a good page.
+    const query = `query($id: ID!) { customer(id: $id) { ${page('junk', 'not a cursor \u0000')} ${page('forged', 'AAAA')} ${page('good', null)} } }`;
+    const before = stack.logs.length;
+    const result = await gql(query, { id: acmeId });
+    expect(result.status).toBe(200);
+    expect(result.data?.customer.junk).toBeNull();
+    expect(result.data?.customer.forged).toBeNull();
+    expect(result.data?.customer.good.edges).toHaveLength(2);
+    expect(result.errors?.map((e) => [e.path?.join('.'), e.extensions?.code]).sort()).toEqual([
+      ['customer.forged', 'BAD_USER_INPUT'],
+      ['customer.junk', 'BAD_USER_INPUT'],
+    ]);
+    expect(stack.logs.slice(before).filter((line) => line.level === 'error')).toEqual([]);
+  });
+});
+
 describe('HTTP front door', () => {
   const post = (body: string, headers: Record<string, string> = {}) =>
     fetch(stack.url, {
