@@ -90,9 +90,10 @@ export function createLandingPage(options: LandingPageOptions): LandingPage {
 export function welcomeDocument(token: boolean): string {
   const intro = token
     ? `# The Authorization header holds a token for alice (Acme Corp admin), valid ${LANDING_TOKEN_TTL_SECONDS / 60} minutes:
-# reload the page for a fresh one. Other personas: npm run -s token -- <alice|bob|carol|mallory|dave|frank>`
+# reload the page for a fresh one. Other personas: npm run -s token -- <alice|bob|carol|mallory|dave|frank>
+# (erin belongs to two customers: npm run -s token -- erin --org globex)`
     : `# No token on this page: set the Authorization header to "Bearer <token>".
-# Tokens of the demo world: npm run -s token -- <alice|bob|carol|mallory|dave|frank>`;
+# Tokens of the demo world: npm run -s token -- <alice|bob|carol|mallory|dave|frank|erin --org globex>`;
   return `${intro}
 query WhoAmI {
   viewer {

@@ -384,11 +384,11 @@ export type Viewer = {
   entitlements: Array<Scalars['String']['output']>;
   /** True for support staff (support:read): read access to every customer, no writes. */
   isSupportStaff: Scalars['Boolean']['output'];
-  /** Permissions granted by the token (scope and permissions claims), sorted. */
+  /** API permissions granted by the token, from the configured claims (Auth0's permissions by default), sorted. OIDC scopes (openid, profile, email...) never count; support:read only from trusted clients. */
   permissions: Array<Scalars['String']['output']>;
   /** OIDC subject of the access token. */
   subject: Scalars['String']['output'];
-  /** The business user linked to the subject; null when the backend does not know the subject. */
+  /** The business user behind the token: named by a signed user-id claim, or linked to the subject (and picked by organization for a person in several customers). Null when the backend knows neither, or when the claims contradict it. */
   user?: Maybe<User>;
 };
 
