@@ -34,7 +34,15 @@ beforeAll(async () => {
   [browser] = await Promise.all([launchChromium(), buildPortal(distDir)]);
   portal = await startPortalServer({ distDir, bffUrl: () => stack.url, signToken: (persona) => stack.token(persona) });
   stack = await startStack({
-    env: { CORS_ORIGINS: portal.origin, TRUSTED_DOCUMENTS: PORTAL_MANIFEST, ALLOW_FREE_FORM_DOCUMENTS: 'false' },
+    env: {
+      CORS_ORIGINS: portal.origin,
+      TRUSTED_DOCUMENTS: PORTAL_MANIFEST,
+      ALLOW_FREE_FORM_DOCUMENTS: 'false',
+      // The stack relaxes the per-caller limits for API suites; a page must load within the real ones.
+      RATE_LIMIT_CALLER_CONCURRENCY: '8',
+      RATE_LIMIT_CALLER_PER_SECOND: '20',
+      RATE_LIMIT_CALLER_BURST: '60',
+    },
   });
 }, 180_000);
 
