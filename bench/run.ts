@@ -1,15 +1,13 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createDevIssuer } from '../src/demo/dev-issuer.js';
 import type { PersonaName } from '../src/demo/personas.js';
-import type { FromChild, ToChild } from './child.js';
+import { Child, type Snapshot } from './children.js';
 import { compareVisibility } from './compare.js';
 import type { InProcessOptions, InProcessResult } from './inprocess.js';
 import { postOnce, runLoad, type LoadResult } from './loadgen.js';
 import { BENCH_MAX_PAGE_SIZE, BENCH_SCALE, DISTINCT_TOKENS, SCENARIOS, type Scenario } from './scenarios.js';
+import { fmt, log, machineInfo, markdownTable, writeResults } from './report.js';
 import { median } from './stats.js';
 import type { TokenBenchResult } from './token-bench.js';
 import { VARIANT_LABELS, VARIANTS, type VariantName } from './variants.js';
@@ -98,79 +96,7 @@ const MODES: Record<Mode['name'], Mode> = {
   },
 };
 
-const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
-const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 const PROFILE_DIR = join(os.tmpdir(), 'bench-profiles');
-
-/** One forked child and its request/response channel. */
-class Child {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (message: FromChild) => void; reject: (error: Error) => void }>();
-  readonly ready: Promise<FromChild>;
-  readonly process: ChildProcess;
-
-  constructor(
-    readonly label: string,
-    args: string[],
-    extraExecArgv: string[] = [],
-  ) {
-    const execArgv = ['--import', TSX, ...extraExecArgv];
-    // NODE_ENV=production as deployed: graphql-js then skips its development-mode checks.
-    this.process = fork(CHILD, args, {
-      execArgv,
-      env: { ...process.env, NODE_ENV: 'production' },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    this.ready = new Promise((resolve, reject) => {
-      this.process.once('exit', (code) => {
-        const error = new Error(`${label} exited with code ${code}`);
-        reject(error);
-        // A child that dies mid-run fails the questions it left open instead of hanging the run.
-        for (const { reject: fail } of this.pending.values()) fail(error);
-        this.pending.clear();
-      });
-      this.process.on('message', (message: FromChild) => {
-        if (message.type === 'ready' || message.type === 'result') resolve(message);
-        else if (message.type === 'error') reject(new Error(`${label}: ${message.message}`));
-        else if ('id' in message) {
-          this.pending.get(message.id)?.resolve(message);
-          this.pending.delete(message.id);
-        }
-      });
-    });
-  }
-
-  /** Sends a request and resolves with the child's answer. */
-  ask(message: DistributiveOmit<ToChild, 'id'>): Promise<FromChild> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.process.send({ ...message, id });
-    });
-  }
-
-  /** CPU time, upstream calls and completed requests of a server child, now. */
-  async snapshot(): Promise<Snapshot> {
-    const answer = await this.ask({ type: 'snapshot' });
-    if (answer.type !== 'snapshot') throw new Error(`${this.label}: unexpected answer ${answer.type}`);
-    return answer;
-  }
-
-  /** Asks the child to stop; kills it if it has not exited within 5 s. */
-  stop(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.process.exitCode !== null) return resolve();
-      this.process.once('exit', () => resolve());
-      this.process.send({ type: 'stop' });
-      // Bounded: a child that does not stop in time is killed (by its own pid).
-      setTimeout(() => this.process.kill('SIGKILL'), 5000).unref();
-    });
-  }
-}
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-type Snapshot = Extract<FromChild, { type: 'snapshot' }>;
 
 /** One measured load run of one variant on one scenario. */
 interface RunRecord extends LoadResult {
@@ -203,14 +129,8 @@ async function main(): Promise<void> {
   const scenarios = only ? SCENARIOS.filter((s) => only.includes(s.id)) : SCENARIOS;
   const profile = option('profile');
   const started = Date.now();
-  const machine = {
-    nproc: os.availableParallelism(),
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-    totalMemGb: Math.round(os.totalmem() / 2 ** 30),
-    loadAverageAtStart: os.loadavg(),
-  };
+  const machine = machineInfo();
+
   log(
     `bench (${mode.name}): ${machine.nproc} cores, ${machine.cpuModel}, node ${machine.node}; scale ${BENCH_SCALE}, concurrency ${mode.concurrency}, ${mode.rounds} round(s) x ${mode.durationMs} ms`,
   );
@@ -229,7 +149,7 @@ async function main(): Promise<void> {
       servers[variant] = new Child(
         variant,
         ['server', variant, urls, jwksUrl, String(BENCH_MAX_PAGE_SIZE)],
-        profile === variant ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+        profile === variant ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } : {},
       );
       children.push(servers[variant]);
     }
@@ -355,40 +275,31 @@ async function main(): Promise<void> {
     const report = buildReport(mode, scenarios, runs, references, inProcess, tokens);
     process.stdout.write(`\n${report.text}\n`);
     const finished = Date.now();
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const file = `${RESULTS_DIR}${new Date(started).toISOString().replace(/[:.]/g, '-')}-${mode.name}.json`;
-    writeFileSync(
-      file,
-      `${JSON.stringify(
-        {
-          mode,
-          machine: { ...machine, loadAverageAtEnd: os.loadavg() },
-          startedAt: new Date(started).toISOString(),
-          seconds: (finished - started) / 1000,
-          scale: BENCH_SCALE,
-          scenarios: SCENARIOS,
-          references: Object.fromEntries(
-            Object.entries(references).map(([id, refs]) => [
-              id,
-              Object.fromEntries(
-                VARIANTS.map((v) => [
-                  v,
-                  { status: refs[v].status, bytes: Buffer.byteLength(refs[v].text), upstreamCalls: refs[v].upstreamCalls },
-                ]),
-              ),
+    const file = writeResults(started, mode.name, {
+      mode,
+      machine: { ...machine, loadAverageAtEnd: os.loadavg() },
+      startedAt: new Date(started).toISOString(),
+      seconds: (finished - started) / 1000,
+      scale: BENCH_SCALE,
+      scenarios: SCENARIOS,
+      references: Object.fromEntries(
+        Object.entries(references).map(([id, refs]) => [
+          id,
+          Object.fromEntries(
+            VARIANTS.map((v) => [
+              v,
+              { status: refs[v].status, bytes: Buffer.byteLength(refs[v].text), upstreamCalls: refs[v].upstreamCalls },
             ]),
           ),
-          problems,
-          summary: report.summary,
-          targets: report.targets,
-          inProcess,
-          tokens,
-          runs,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+        ]),
+      ),
+      problems,
+      summary: report.summary,
+      targets: report.targets,
+      inProcess,
+      tokens,
+      runs,
+    });
     log(`raw figures: ${file}`);
     if (profile) log(`CPU profile of ${profile}: ${PROFILE_DIR}`);
     log(`finished in ${fmt((finished - started) / 1000, 0)} s${failed ? ' — RESPONSES DIFFER, see above' : ''}`);
@@ -555,20 +466,6 @@ function buildReport(
 
 function rpsOf(runs: RunRecord[], scenario: string, variant: VariantName, round: number): number {
   return runs.find((r) => r.scenario === scenario && r.variant === variant && r.round === round)?.rps ?? Number.NaN;
-}
-
-function markdownTable(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];
-}
-
-function fmt(value: number, digits: number): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
-}
-
-function log(message: string): void {
-  process.stderr.write(`${message}\n`);
 }
 
 main().catch((error: unknown) => {
