@@ -172,17 +172,19 @@ async function main(): Promise<void> {
       const authorization = tokens[scenario.persona]!;
       // Reference answers (the first warm-up request of each variant), compared for alice.
       const reference = {} as Record<VariantName, string>;
+      const referenceStatus = {} as Record<VariantName, number>;
       for (let i = 0; i < warmup; i++) {
         for (const variant of variants) {
           const answer = await send[variant](body, authorization);
           if (i === 0) {
             reference[variant] = answer.text;
+            referenceStatus[variant] = answer.status;
             if (answer.status !== 200) problems.push(`${scenario.id} ${variant}: HTTP ${answer.status} ${answer.text.slice(0, 200)}`);
           }
         }
       }
       references[scenario.id] = Object.fromEntries(
-        variants.map((v) => [v, { status: 200, bytes: Buffer.byteLength(reference[v]) }]),
+        variants.map((v) => [v, { status: referenceStatus[v], bytes: Buffer.byteLength(reference[v]) }]),
       ) as Record<VariantName, { status: number; bytes: number }>;
       if (scenario.persona === 'alice' && reference.V1 !== reference.V2)
         problems.push(`${scenario.id}: V1 and V2 answer alice differently`);
