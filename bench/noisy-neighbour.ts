@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
@@ -112,6 +113,8 @@ interface Probe {
   readonly wallMs: number;
   readonly serverCpuMs: number;
   readonly blockMs: number;
+  /** When it was sent (to match the BFF's log lines). */
+  readonly sentAt: string;
 }
 
 /**
@@ -135,6 +138,8 @@ interface Sample {
 interface Phase {
   readonly round: number;
   readonly condition: 'idle' | 'attack';
+  /** When the phase's measurement began (to match the BFF's log lines). */
+  readonly startedAt: string;
   readonly seconds: number;
   readonly victim: readonly Sample[];
   readonly health: readonly Sample[];
@@ -206,6 +211,7 @@ async function main(): Promise<void> {
       for (let attempt = 0; ; attempt++) {
         await pace();
         const before = await bff.expect({ type: 'loop' }, 'loop');
+        const sentAt = new Date().toISOString();
         const t0 = performance.now();
         const response = await searchPool.request({
           path: graphqlUrl.pathname,
@@ -238,6 +244,7 @@ async function main(): Promise<void> {
           wallMs,
           serverCpuMs: (after.cpuMicros - before.cpuMicros) / 1000,
           blockMs: after.maxMs,
+          sentAt,
         };
       }
     };
@@ -340,6 +347,7 @@ async function main(): Promise<void> {
     };
     const measurePhase = async (round: number, condition: Phase['condition']) => {
       const before = await bff.expect({ type: 'loop' }, 'loop');
+      const startedAt = new Date().toISOString();
       const t0 = performance.now();
       const [victim, health] = await Promise.all([
         openLoop(VICTIM_RPS, mode.phaseMs, fireVictim),
@@ -350,6 +358,7 @@ async function main(): Promise<void> {
       return {
         round,
         condition,
+        startedAt,
         seconds,
         victim,
         health,
@@ -388,7 +397,8 @@ async function main(): Promise<void> {
       await sleep(1000);
     }
 
-    const report = buildReport(mode, probes, remeasures, finalTable, attack.id, phases, honourRetryAfter);
+    const logSummary = summariseLog(logFile);
+    const report = buildReport(mode, probes, remeasures, finalTable, attack.id, phases, honourRetryAfter, logSummary);
     process.stdout.write(`\n${report.text}\n`);
     const finished = Date.now();
     const file = writeResults(started, mode.name === 'smoke' ? 'noisy-smoke' : 'noisy', {
@@ -409,6 +419,7 @@ async function main(): Promise<void> {
       attackConcurrency: ATTACK_CONCURRENCY,
       honourRetryAfter,
       goals: report.goals,
+      bffLog: { file: logFile, warningsAndErrors: logSummary },
       attack: { ...attack, query: attackCandidate.query, variables: attackCandidate.variables },
       finalists: finalTable,
       probes,
@@ -428,6 +439,32 @@ async function main(): Promise<void> {
     await Promise.all(children.map((child) => child.stop()));
     await issuer.close();
   }
+}
+
+/**
+ * The BFF's warnings and errors, counted by message (and reason): an overloaded BFF shows there
+ * first (e.g. upstream calls timed out on its own clock while its event loop was blocked).
+ */
+function summariseLog(file: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return counts;
+  }
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const entry = JSON.parse(line) as { level?: string; msg?: string; service?: string; reason?: string };
+      if (entry.level !== 'warn' && entry.level !== 'error') continue;
+      const key = [entry.level, entry.msg, entry.service, entry.reason].filter(Boolean).join(' ');
+      counts[key] = (counts[key] ?? 0) + 1;
+    } catch {
+      counts['unparsed line'] = (counts['unparsed line'] ?? 0) + 1;
+    }
+  }
+  return counts;
 }
 
 /** What the server made of one request. */
@@ -517,6 +554,7 @@ function buildReport(
   attackId: string,
   phases: readonly Phase[],
   honourRetryAfter: boolean,
+  logSummary: Record<string, number>,
 ) {
   const lines: string[] = [];
   const executed = probes.filter((p) => EXECUTED.has(p.outcome));
@@ -656,6 +694,10 @@ function buildReport(
       ['goal (issue 8)', 'target', 'measured', 'result'],
       goals.map((g) => [g.name, g.goal, g.value, g.pass ? 'PASS' : 'MISS']),
     ),
+  );
+  const logged = Object.entries(logSummary);
+  lines.push(
+    `BFF log, warnings and errors: ${logged.length === 0 ? 'none' : logged.map(([line, count]) => `${count} x ${line}`).join('; ')}.`,
   );
   lines.push('S1-S4 lose no throughput to the new checks: measured by `npm run bench -- --before=<checkout>` (run.ts), not here.');
   return { text: lines.join('\n'), goals };
