@@ -636,7 +636,7 @@ function buildReport(
           ms(s.victim.p50Ms),
           ms(s.victim.p99Ms),
           fmt(s.victim.maxMs, 1),
-          fmt(s.health.p99Ms, 1),
+          ms(s.health.p99Ms),
           fmt(s.health.maxMs, 1),
           fmt(blockOf(condition), 0),
           `${fmt(cpuOf(condition) * 100, 0)}%`,
