@@ -1,15 +1,15 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { createDevIssuer } from '../src/demo/dev-issuer.js';
 import type { PersonaName } from '../src/demo/personas.js';
-import type { FromChild, ToChild } from './child.js';
+import { Child, type Snapshot } from './children.js';
 import { compareVisibility } from './compare.js';
 import type { InProcessOptions, InProcessResult } from './inprocess.js';
 import { postOnce, runLoad, type LoadResult } from './loadgen.js';
 import { BENCH_MAX_PAGE_SIZE, BENCH_SCALE, DISTINCT_TOKENS, SCENARIOS, type Scenario } from './scenarios.js';
+import { fmt, log, machineInfo, markdownTable, writeResults } from './report.js';
 import { median } from './stats.js';
 import type { TokenBenchResult } from './token-bench.js';
 import { VARIANT_LABELS, VARIANTS, type VariantName } from './variants.js';
@@ -26,6 +26,11 @@ import { VARIANT_LABELS, VARIANTS, type VariantName } from './variants.js';
  * then the median over rounds is reported. See BENCHMARKS.md for the method.
  * Exits non-zero only when responses differ (V1 vs V2 for alice, data visibility V2 vs V3),
  * never because of timings: targets are printed as PASS/MISS.
+ *
+ * `--before=<checkout>`: also runs V2 as built by another checkout of this repository (its own
+ * bench/child.ts and src/, e.g. the release before a change; node_modules installed or linked
+ * there) as a fourth server, `V2-before`, in every round beside V2, on the same upstreams: the
+ * throughput a change cost, measured side by side in one run and reported as V2 / V2-before.
  */
 
 interface Mode {
@@ -98,86 +103,23 @@ const MODES: Record<Mode['name'], Mode> = {
   },
 };
 
-const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
-const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 const PROFILE_DIR = join(os.tmpdir(), 'bench-profiles');
 
-/** One forked child and its request/response channel. */
-class Child {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (message: FromChild) => void; reject: (error: Error) => void }>();
-  readonly ready: Promise<FromChild>;
-  readonly process: ChildProcess;
-
-  constructor(
-    readonly label: string,
-    args: string[],
-    extraExecArgv: string[] = [],
-  ) {
-    const execArgv = ['--import', TSX, ...extraExecArgv];
-    // NODE_ENV=production as deployed: graphql-js then skips its development-mode checks.
-    this.process = fork(CHILD, args, {
-      execArgv,
-      env: { ...process.env, NODE_ENV: 'production' },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    this.ready = new Promise((resolve, reject) => {
-      this.process.once('exit', (code) => {
-        const error = new Error(`${label} exited with code ${code}`);
-        reject(error);
-        // A child that dies mid-run fails the questions it left open instead of hanging the run.
-        for (const { reject: fail } of this.pending.values()) fail(error);
-        this.pending.clear();
-      });
-      this.process.on('message', (message: FromChild) => {
-        if (message.type === 'ready' || message.type === 'result') resolve(message);
-        else if (message.type === 'error') reject(new Error(`${label}: ${message.message}`));
-        else if ('id' in message) {
-          this.pending.get(message.id)?.resolve(message);
-          this.pending.delete(message.id);
-        }
-      });
-    });
-  }
-
-  /** Sends a request and resolves with the child's answer. */
-  ask(message: DistributiveOmit<ToChild, 'id'>): Promise<FromChild> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.process.send({ ...message, id });
-    });
-  }
-
-  /** CPU time, upstream calls and completed requests of a server child, now. */
-  async snapshot(): Promise<Snapshot> {
-    const answer = await this.ask({ type: 'snapshot' });
-    if (answer.type !== 'snapshot') throw new Error(`${this.label}: unexpected answer ${answer.type}`);
-    return answer;
-  }
-
-  /** Asks the child to stop; kills it if it has not exited within 5 s. */
-  stop(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.process.exitCode !== null) return resolve();
-      this.process.once('exit', () => resolve());
-      this.process.send({ type: 'stop' });
-      // Bounded: a child that does not stop in time is killed (by its own pid).
-      setTimeout(() => this.process.kill('SIGKILL'), 5000).unref();
-    });
-  }
-}
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-type Snapshot = Extract<FromChild, { type: 'snapshot' }>;
+/** V2 as another checkout builds it (`--before`). */
+const BEFORE = 'V2-before';
+/** A server of the run: a variant of this checkout, or V2 of the other one. */
+type Column = VariantName | typeof BEFORE;
+/** Issue 9's throughput goal on S1-S3; the other scenarios keep 0.90. */
+const THROUGHPUT_GOAL = (scenarioId: string) => (/^S[123]-/.test(scenarioId) || scenarioId === 'S2' ? 0.95 : 0.9);
+/** V2 now / V2 before: "no throughput lost", within this machine's noise. */
+const BEFORE_GOAL = 0.95;
 
 /** One measured load run of one variant on one scenario. */
 interface RunRecord extends LoadResult {
   readonly concurrency: number;
   readonly round: number;
   readonly scenario: string;
-  readonly variant: VariantName;
+  readonly variant: Column;
   readonly serverCpuMs: number;
   readonly served: number;
   readonly upstreamCalls: number;
@@ -202,18 +144,19 @@ async function main(): Promise<void> {
   const only = option('only')?.split(',');
   const scenarios = only ? SCENARIOS.filter((s) => only.includes(s.id)) : SCENARIOS;
   const profile = option('profile');
+  const beforeOption = option('before');
+  const before = beforeOption === undefined ? undefined : resolve(beforeOption);
+  if (before !== undefined && !existsSync(join(before, 'bench', 'child.ts')))
+    throw new Error(`--before=${beforeOption}: no bench/child.ts there (give the root of another checkout)`);
+  const beforeCommit = before === undefined ? undefined : gitCommit(before);
+  const columns: readonly Column[] = before === undefined ? VARIANTS : [...VARIANTS, BEFORE];
   const started = Date.now();
-  const machine = {
-    nproc: os.availableParallelism(),
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-    totalMemGb: Math.round(os.totalmem() / 2 ** 30),
-    loadAverageAtStart: os.loadavg(),
-  };
+  const machine = machineInfo();
+
   log(
     `bench (${mode.name}): ${machine.nproc} cores, ${machine.cpuModel}, node ${machine.node}; scale ${BENCH_SCALE}, concurrency ${mode.concurrency}, ${mode.rounds} round(s) x ${mode.durationMs} ms`,
   );
+  if (before !== undefined) log(`${BEFORE}: V2 of ${before}${beforeCommit ? ` (commit ${beforeCommit})` : ''}`);
 
   const issuer = await createDevIssuer({ keyFile: null });
   const jwksUrl = await issuer.listen(0);
@@ -224,17 +167,18 @@ async function main(): Promise<void> {
     children.push(upstreamChild);
     const upstreamReady = await upstreamChild.ready;
     const urls = JSON.stringify((upstreamReady as { urls: unknown }).urls);
-    const servers = {} as Record<VariantName, Child>;
-    for (const variant of VARIANTS) {
-      servers[variant] = new Child(
-        variant,
-        ['server', variant, urls, jwksUrl, String(BENCH_MAX_PAGE_SIZE)],
-        profile === variant ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
-      );
-      children.push(servers[variant]);
+    const servers = {} as Record<Column, Child>;
+    for (const column of columns) {
+      const variant = column === BEFORE ? 'V2' : column;
+      servers[column] = new Child(column, ['server', variant, urls, jwksUrl, String(BENCH_MAX_PAGE_SIZE)], {
+        ...(profile === column ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } : {}),
+        // The other checkout's own child and server code (the child/IPC protocol is unchanged since 5766c77).
+        ...(column === BEFORE ? { entry: join(before!, 'bench', 'child.ts') } : {}),
+      });
+      children.push(servers[column]);
     }
-    const serverUrls = {} as Record<VariantName, string>;
-    for (const variant of VARIANTS) serverUrls[variant] = ((await servers[variant].ready) as { url: string }).url;
+    const serverUrls = {} as Record<Column, string>;
+    for (const column of columns) serverUrls[column] = ((await servers[column].ready) as { url: string }).url;
 
     // Tokens: one per persona, and DISTINCT_TOKENS different ones for alice (distinct jti).
     const single: Partial<Record<PersonaName, string>> = {};
@@ -249,14 +193,15 @@ async function main(): Promise<void> {
     const setPersona = (persona: PersonaName) => servers.V1.ask({ type: 'principal', persona });
 
     // 1. Reference responses, compared, with the upstream calls of one isolated request.
-    const references: Record<string, Record<VariantName, Reference>> = {};
+    const references: Record<string, Record<Column, Reference>> = {};
     const problems: string[] = [];
+    const notes: string[] = [];
     for (const scenario of scenarios) {
       await setLatency(scenario.latencyMs);
       await setPersona(scenario.persona);
       const body = JSON.stringify({ query: scenario.query, variables: scenario.variables });
-      references[scenario.id] = {} as Record<VariantName, Reference>;
-      for (const variant of VARIANTS) {
+      references[scenario.id] = {} as Record<Column, Reference>;
+      for (const variant of columns) {
         const authorization = authorizationsOf(scenario)[0]!;
         const before = await servers[variant].snapshot();
         const { status, text } = await postOnce(serverUrls[variant], body, authorization);
@@ -267,6 +212,9 @@ async function main(): Promise<void> {
       const refs = references[scenario.id]!;
       if (scenario.persona === 'alice' && refs.V1.text !== refs.V2.text)
         problems.push(`${scenario.id}: V1 and V2 responses differ for alice`);
+      // Not a failure: a release may answer differently on purpose. The reader should know.
+      if (before !== undefined && refs[BEFORE].text !== refs.V2.text)
+        notes.push(`${scenario.id}: V2 and ${BEFORE} answer differently (${refs.V2.text.length} vs ${refs[BEFORE].text.length} chars)`);
       const comparison = compareVisibility(JSON.parse(refs.V2.text).data, JSON.parse(refs.V3.text).data);
       if (!comparison.sameData)
         problems.push(
@@ -274,6 +222,7 @@ async function main(): Promise<void> {
         );
     }
     for (const problem of problems) log(`RESPONSE MISMATCH ${problem}`);
+    for (const note of notes) log(`note: ${note}`);
     failed = problems.length > 0;
     log(
       `responses: ${problems.length === 0 ? 'V1 = V2 for alice, V2 and V3 show the same data, on every scenario' : `${problems.length} mismatch(es)`}`,
@@ -287,7 +236,10 @@ async function main(): Promise<void> {
         await setPersona(scenario.persona);
         const body = JSON.stringify({ query: scenario.query, variables: scenario.variables });
         const withStock = round < mode.stockRounds && !(mode.skipSlowStockLoad && scenario.concurrency !== undefined);
-        const variants: readonly VariantName[] = withStock ? VARIANTS : ['V1', 'V2'];
+        const variants: readonly Column[] = [
+          ...(withStock ? VARIANTS : (['V1', 'V2'] as const)),
+          ...(before === undefined ? [] : ([BEFORE] as const)),
+        ];
         const order = variants.map((_, i) => variants[(i + round + index) % variants.length]!);
         for (const variant of order) {
           let before: Snapshot | undefined;
@@ -352,43 +304,36 @@ async function main(): Promise<void> {
     children.push(tokenChild);
     const tokens = ((await tokenChild.ready) as { result: TokenBenchResult }).result;
 
-    const report = buildReport(mode, scenarios, runs, references, inProcess, tokens);
+    const report = buildReport(mode, scenarios, runs, references, inProcess, tokens, columns);
     process.stdout.write(`\n${report.text}\n`);
     const finished = Date.now();
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const file = `${RESULTS_DIR}${new Date(started).toISOString().replace(/[:.]/g, '-')}-${mode.name}.json`;
-    writeFileSync(
-      file,
-      `${JSON.stringify(
-        {
-          mode,
-          machine: { ...machine, loadAverageAtEnd: os.loadavg() },
-          startedAt: new Date(started).toISOString(),
-          seconds: (finished - started) / 1000,
-          scale: BENCH_SCALE,
-          scenarios: SCENARIOS,
-          references: Object.fromEntries(
-            Object.entries(references).map(([id, refs]) => [
-              id,
-              Object.fromEntries(
-                VARIANTS.map((v) => [
-                  v,
-                  { status: refs[v].status, bytes: Buffer.byteLength(refs[v].text), upstreamCalls: refs[v].upstreamCalls },
-                ]),
-              ),
+    const file = writeResults(started, mode.name, {
+      mode,
+      machine: { ...machine, loadAverageAtEnd: os.loadavg() },
+      startedAt: new Date(started).toISOString(),
+      seconds: (finished - started) / 1000,
+      scale: BENCH_SCALE,
+      scenarios: SCENARIOS,
+      references: Object.fromEntries(
+        Object.entries(references).map(([id, refs]) => [
+          id,
+          Object.fromEntries(
+            columns.map((v) => [
+              v,
+              { status: refs[v].status, bytes: Buffer.byteLength(refs[v].text), upstreamCalls: refs[v].upstreamCalls },
             ]),
           ),
-          problems,
-          summary: report.summary,
-          targets: report.targets,
-          inProcess,
-          tokens,
-          runs,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+        ]),
+      ),
+      problems,
+      notes,
+      before: before === undefined ? null : { path: before, commit: beforeCommit ?? null },
+      summary: report.summary,
+      targets: report.targets,
+      inProcess,
+      tokens,
+      runs,
+    });
     log(`raw figures: ${file}`);
     if (profile) log(`CPU profile of ${profile}: ${PROFILE_DIR}`);
     log(`finished in ${fmt((finished - started) / 1000, 0)} s${failed ? ' — RESPONSES DIFFER, see above' : ''}`);
@@ -419,14 +364,19 @@ function buildReport(
   mode: Mode,
   scenarios: readonly Scenario[],
   runs: RunRecord[],
-  references: Record<string, Record<VariantName, Reference>>,
+  references: Record<string, Record<Column, Reference>>,
   inProcess: InProcessResult,
   tokens: TokenBenchResult,
+  columns: readonly Column[],
 ) {
-  const summary: Record<string, Record<VariantName, Cell> & { ratioV2V1: number; ratioV2V3: number; cpuRatioV2V1: number }> = {};
+  const withBefore = columns.includes(BEFORE);
+  const summary: Record<
+    string,
+    Record<Column, Cell> & { ratioV2V1: number; ratioV2V3: number; cpuRatioV2V1: number; ratioV2Before: number; cpuRatioV2Before: number }
+  > = {};
   for (const scenario of scenarios) {
-    const cells = {} as Record<VariantName, Cell>;
-    for (const variant of VARIANTS) {
+    const cells = {} as Record<Column, Cell>;
+    for (const variant of columns) {
       const mine = runs.filter((r) => r.scenario === scenario.id && r.variant === variant);
       const served = mine.reduce((sum, r) => sum + r.served, 0);
       cells[variant] = {
@@ -439,20 +389,26 @@ function buildReport(
       };
     }
     // Paired ratios: variants of the same round ran back to back.
-    const ratio = (a: VariantName, b: VariantName) =>
+    const ratio = (a: Column, b: Column) =>
       median(
         Array.from({ length: mode.rounds }, (_, round) => rpsOf(runs, scenario.id, a, round) / rpsOf(runs, scenario.id, b, round)).filter(
           Number.isFinite,
         ),
       );
-    const cpuPerRequest = (variant: VariantName, round: number) => {
+    const cpuPerRequest = (variant: Column, round: number) => {
       const run = runs.find((r) => r.scenario === scenario.id && r.variant === variant && r.round === round);
       return run === undefined || run.served === 0 ? Number.NaN : run.serverCpuMs / run.served;
     };
-    const cpuRatioV2V1 = median(
-      Array.from({ length: mode.rounds }, (_, round) => cpuPerRequest('V2', round) / cpuPerRequest('V1', round)).filter(Number.isFinite),
-    );
-    summary[scenario.id] = { ...cells, ratioV2V1: ratio('V2', 'V1'), ratioV2V3: ratio('V2', 'V3'), cpuRatioV2V1 };
+    const cpuRatio = (a: Column, b: Column) =>
+      median(Array.from({ length: mode.rounds }, (_, round) => cpuPerRequest(a, round) / cpuPerRequest(b, round)).filter(Number.isFinite));
+    summary[scenario.id] = {
+      ...cells,
+      ratioV2V1: ratio('V2', 'V1'),
+      ratioV2V3: ratio('V2', 'V3'),
+      cpuRatioV2V1: cpuRatio('V2', 'V1'),
+      ratioV2Before: withBefore ? ratio('V2', BEFORE) : Number.NaN,
+      cpuRatioV2Before: withBefore ? cpuRatio('V2', BEFORE) : Number.NaN,
+    };
   }
 
   const inProcessS2 = inProcess.queries.find((q) => q.query === 'S2')!;
@@ -461,10 +417,18 @@ function buildReport(
     { name: 'in-process S2: V2 time / V1 time', goal: '<= 1.15', value: fmt(inProcessRatio, 3), pass: inProcessRatio <= 1.15 },
     ...scenarios.map((s) => ({
       name: `HTTP ${s.id}: V2 req/s / V1 req/s`,
-      goal: '>= 0.90',
+      goal: `>= ${fmt(THROUGHPUT_GOAL(s.id), 2)}`,
       value: fmt(summary[s.id]!.ratioV2V1, 3),
-      pass: summary[s.id]!.ratioV2V1 >= 0.9,
+      pass: summary[s.id]!.ratioV2V1 >= THROUGHPUT_GOAL(s.id),
     })),
+    ...(withBefore
+      ? scenarios.map((s) => ({
+          name: `HTTP ${s.id}: V2 req/s / ${BEFORE} req/s`,
+          goal: `>= ${fmt(BEFORE_GOAL, 2)}`,
+          value: fmt(summary[s.id]!.ratioV2Before, 3),
+          pass: summary[s.id]!.ratioV2Before >= BEFORE_GOAL,
+        }))
+      : []),
     ...(summary.S2
       ? [{ name: 'HTTP S2: V2 req/s / V3 req/s', goal: '>= 3', value: fmt(summary.S2.ratioV2V3, 2), pass: summary.S2.ratioV2V3 >= 3 }]
       : []),
@@ -492,34 +456,35 @@ function buildReport(
     },
   ];
 
+  const names = columns.join('/');
   const header = [
     'scenario',
-    'req/s V1',
-    'req/s V2',
-    'req/s V3',
+    ...columns.map((c) => `req/s ${c}`),
     'V2/V1',
     'V2/V3',
+    ...(withBefore ? [`V2/${BEFORE}`] : []),
     'CPU/req V2/V1',
-    'p50 ms V1/V2/V3',
-    'p99 ms V1/V2/V3',
-    'CPU ms/req V1/V2/V3',
-    'upstream/req V1/V2/V3',
+    ...(withBefore ? [`CPU/req V2/${BEFORE}`] : []),
+    `p50 ms ${names}`,
+    `p99 ms ${names}`,
+    `CPU ms/req ${names}`,
+    `upstream/req ${names}`,
   ];
   const rows = scenarios.map((s) => {
     const row = summary[s.id]!;
-    const three = (pick: (c: Cell) => number, digits: number) => VARIANTS.map((v) => fmt(pick(row[v]), digits)).join(' / ');
+    const each = (pick: (c: Cell) => number, digits: number) => columns.map((v) => fmt(pick(row[v]), digits)).join(' / ');
     return [
       s.title,
-      fmt(row.V1.rps, 0),
-      fmt(row.V2.rps, 0),
-      fmt(row.V3.rps, 0),
+      ...columns.map((c) => fmt(row[c].rps, 0)),
       fmt(row.ratioV2V1, 2),
       fmt(row.ratioV2V3, 2),
+      ...(withBefore ? [fmt(row.ratioV2Before, 2)] : []),
       fmt(row.cpuRatioV2V1, 2),
-      three((c) => c.p50Ms, 1),
-      three((c) => c.p99Ms, 1),
-      three((c) => c.cpuMsPerRequest, 2),
-      three((c) => c.upstreamPerRequest, 0),
+      ...(withBefore ? [fmt(row.cpuRatioV2Before, 2)] : []),
+      each((c) => c.p50Ms, 1),
+      each((c) => c.p99Ms, 1),
+      each((c) => c.cpuMsPerRequest, 2),
+      each((c) => c.upstreamPerRequest, 0),
     ];
   });
   const lines: string[] = [];
@@ -527,7 +492,12 @@ function buildReport(
   lines.push(
     `HTTP, concurrency ${mode.concurrency}${lowered.length ? ` (${lowered.map((s) => `${s.id}: ${s.concurrency}`).join(', ')})` : ''}, ${mode.rounds} round(s) x >= ${mode.durationMs / 1000} s per variant and scenario, V3 in the first ${mode.stockRounds} (medians over rounds; ratios paired per round)`,
   );
-  lines.push(VARIANTS.map((v) => `${v} = ${VARIANT_LABELS[v]}`).join(', '));
+  lines.push(
+    [
+      ...VARIANTS.map((v) => `${v} = ${VARIANT_LABELS[v]}`),
+      ...(withBefore ? [`${BEFORE} = V2 of the --before checkout, in every round`] : []),
+    ].join(', '),
+  );
   lines.push(...markdownTable(header, rows));
   lines.push('');
   lines.push(
@@ -553,22 +523,17 @@ function buildReport(
   return { text: lines.join('\n'), summary, targets };
 }
 
-function rpsOf(runs: RunRecord[], scenario: string, variant: VariantName, round: number): number {
+function rpsOf(runs: RunRecord[], scenario: string, variant: Column, round: number): number {
   return runs.find((r) => r.scenario === scenario && r.variant === variant && r.round === round)?.rps ?? Number.NaN;
 }
 
-function markdownTable(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];
-}
-
-function fmt(value: number, digits: number): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
-}
-
-function log(message: string): void {
-  process.stderr.write(`${message}\n`);
+/** The commit checked out at `dir`, when it is a git checkout. */
+function gitCommit(dir: string): string | undefined {
+  try {
+    return execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
 }
 
 main().catch((error: unknown) => {

@@ -45,6 +45,14 @@ export const FANOUT_QUERY = `query S3($id: ID!, $first: Int!) {
   }
 }`;
 
+/** S5: the customer's usage with its forecast, each gated by a license entitlement (usage-analytics, forecasting). */
+export const USAGE_QUERY = `query S5($id: ID!) {
+  customer(id: $id) {
+    name
+    usage { period activeUsers apiCalls storageGb forecast { period apiCalls confidence } }
+  }
+}`;
+
 /** One benchmark workload. */
 export interface Scenario {
   readonly id: string;
@@ -122,6 +130,15 @@ export const SCENARIOS: readonly Scenario[] = [
     tokens: 'one',
     latencyMs: FANOUT_LATENCY_MS,
     concurrency: 4,
+  },
+  {
+    id: 'S5',
+    title: 'S5 usage + forecast (entitlements)',
+    persona: 'alice',
+    query: USAGE_QUERY,
+    variables: { id: ACME },
+    tokens: 'one',
+    latencyMs: 0,
   },
 ];
 
