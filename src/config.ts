@@ -170,6 +170,13 @@ export const ENV = z.object({
   RATE_LIMIT_CUSTOMER_CONCURRENCY: int(1, 100_000).default(32),
   RATE_LIMIT_CALLER_PER_SECOND: int(1, 100_000).default(20),
   RATE_LIMIT_CALLER_BURST: int(1, 100_000).default(60),
+  // Fair sharing of work, not just of requests: every request spends its estimated objects
+  // from its caller's and its customer's buckets. The burst must hold the largest operation
+  // allowed (GRAPHQL_MAX_OBJECTS); the rate is what one caller may keep asking for per second.
+  RATE_LIMIT_CALLER_OBJECTS_PER_SECOND: int(1, 100_000_000).default(50_000),
+  RATE_LIMIT_CALLER_OBJECTS_BURST: int(1, 1_000_000_000).default(200_000),
+  RATE_LIMIT_CUSTOMER_OBJECTS_PER_SECOND: int(1, 100_000_000).default(200_000),
+  RATE_LIMIT_CUSTOMER_OBJECTS_BURST: int(1, 1_000_000_000).default(800_000),
 
   // Cross-request cache of the upstream records authorization reads (the caller's user, their
   // customer's licenses). 0 = off: every request reads the backend.
@@ -312,6 +319,10 @@ function toConfig(env: Env) {
       customerConcurrency: env.RATE_LIMIT_CUSTOMER_CONCURRENCY,
       callerPerSecond: env.RATE_LIMIT_CALLER_PER_SECOND,
       callerBurst: env.RATE_LIMIT_CALLER_BURST,
+      callerObjectsPerSecond: env.RATE_LIMIT_CALLER_OBJECTS_PER_SECOND,
+      callerObjectsBurst: env.RATE_LIMIT_CALLER_OBJECTS_BURST,
+      customerObjectsPerSecond: env.RATE_LIMIT_CUSTOMER_OBJECTS_PER_SECOND,
+      customerObjectsBurst: env.RATE_LIMIT_CUSTOMER_OBJECTS_BURST,
     },
   };
 }
@@ -368,6 +379,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     problems.push(
       `TRUSTED_DOCUMENTS: required ${production ? 'in production, where' : 'when'} free-form documents are refused (list the SPAs' persisted-documents manifests; or set ALLOW_FREE_FORM_DOCUMENTS=true, or FREE_FORM_DOCUMENTS_PERMISSION for some callers)`,
     );
+  }
+  // A bucket smaller than the largest operation allowed would refuse that operation forever.
+  if (parsed.success) {
+    const env = parsed.data;
+    for (const name of ['RATE_LIMIT_CALLER_OBJECTS_BURST', 'RATE_LIMIT_CUSTOMER_OBJECTS_BURST'] as const) {
+      if (env[name] < env.GRAPHQL_MAX_OBJECTS) {
+        problems.push(
+          `${name}: must be at least GRAPHQL_MAX_OBJECTS (${env.GRAPHQL_MAX_OBJECTS}), or the largest operation allowed could never run (got ${env[name]})`,
+        );
+      }
+    }
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return toConfig(parsed.data);

@@ -8,11 +8,12 @@ import type { Admission } from './limits/admission.js';
  * What a request will need to know about its caller, looked up as execution starts instead of
  * when the first rule asks: the caller's business identity at once (alongside the first
  * reads), their customer's license entitlements as soon as the customer is known when the
- * operation selects a field they guard, and a slot of their customer's fair share. So a rule
+ * operation selects a field they guard, and their customer's fair share (a concurrency slot,
+ * and the operation's estimated objects from the customer's bucket). So a rule
  * never adds a round trip of its own in front of the read it guards, and a foreign id costs
  * the same upstream calls, in the same waves, as an unknown one.
  */
-export function lookAhead(ctx: RequestContext, document: DocumentNode, admission: Admission): void {
+export function lookAhead(ctx: RequestContext, document: DocumentNode, admission: Admission, objects: number): void {
   // Support staff and machine tokens have no customer, and no rule of theirs waits for one.
   if (ctx.identity.isSupportStaff || ctx.identity.known !== undefined) return;
   const entitlements = selectsAny(document, ENTITLEMENT_FIELD_NAMES);
@@ -21,8 +22,10 @@ export function lookAhead(ctx: RequestContext, document: DocumentNode, admission
       if (customerId === null) return;
       if (entitlements) void Promise.resolve(ctx.identity.entitlements(customerId)).catch(() => {});
       const admitted = await admission.admitCustomer(customerId);
-      if (admitted instanceof RateLimitedError) ctx.budget.abandon(admitted);
-      else ctx.scope.onEnd(admitted);
+      if (admitted instanceof RateLimitedError) return ctx.budget.abandon(admitted);
+      ctx.scope.onEnd(admitted);
+      const refused = await admission.admitCustomerWork(customerId, objects);
+      if (refused !== null) ctx.budget.abandon(refused);
     })
     // A lookup that fails is left to the rules that need it: they deny.
     .catch(() => {});

@@ -15,7 +15,7 @@ import { createRequestContext, type RequestContext } from './context.js';
 import { type BffError, ErrorCode, isKnownErrorCode } from './errors.js';
 import { createHttpServer } from './http.js';
 import { Admission } from './limits/admission.js';
-import { costLimitPlugin } from './limits/cost-plugin.js';
+import { type AdmitEstimate, costLimitPlugin } from './limits/cost-plugin.js';
 import type { LimitStore } from './limits/limit-store.js';
 import { queryProtection } from './limits/query-shape.js';
 import { documentGate } from './documents/request.js';
@@ -72,6 +72,7 @@ export interface Bff {
 export function createBff(deps: BffDependencies): Bff {
   const { config, verifier, upstreams, log, clock } = deps;
   const admission = new Admission(deps.limitStore, config.fairShare);
+  const objectsOf = new WeakMap<RequestContext, number>();
   const contextDeps = {
     upstreams,
     log,
@@ -91,13 +92,20 @@ export function createBff(deps: BffDependencies): Bff {
       ctx.scope.onEnd(release);
       return ctx;
     },
+    // Work is shared fairly too: the estimate is spent from the caller's bucket before anything
+    // runs, and from the customer's once the caller's customer is known.
+    admitEstimate: async (estimate, ctx) => {
+      objectsOf.set(ctx, estimate.objects);
+      const refused = await admission.admitCallerWork(ctx.principal.subject, estimate.objects);
+      if (refused !== null) throw refused;
+    },
     plugins: [
       {
         // Once the operation passed every limit (never for a refused one: no upstream call).
         async requestDidStart() {
           return {
             async executionDidStart({ contextValue, document }) {
-              lookAhead(contextValue, document, admission);
+              lookAhead(contextValue, document, admission, objectsOf.get(contextValue) ?? 0);
             },
           };
         },
@@ -118,6 +126,8 @@ export interface GraphQLServerOptions {
   readonly log: Logger;
   /** Plugins of this server on top of the product's request handling. */
   readonly plugins?: readonly ApolloServerPlugin<RequestContext>[];
+  /** Admits (or refuses) an operation by its cost estimate, before anything runs. */
+  readonly admitEstimate?: AdmitEstimate<RequestContext>;
   readonly landingToken?: () => Promise<string>;
   readonly isReady?: () => boolean;
 }
@@ -158,12 +168,15 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     parseOptions: limits.parseOptions,
     plugins: [
       ...limits.plugins,
-      costLimitPlugin<RequestContext>({
-        maxCost: config.queryLimits.maxCost,
-        maxObjects: config.queryLimits.maxObjects,
-        maxPageSize: config.maxPageSize,
-        production: config.production,
-      }),
+      costLimitPlugin<RequestContext>(
+        {
+          maxCost: config.queryLimits.maxCost,
+          maxObjects: config.queryLimits.maxObjects,
+          maxPageSize: config.maxPageSize,
+          production: config.production,
+        },
+        options.admitEstimate,
+      ),
       requestEnd(log),
       ...(options.plugins ?? []),
       groupRepeatedErrorsPlugin(),

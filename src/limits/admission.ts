@@ -30,6 +30,25 @@ export class Admission {
     return release;
   }
 
+  /**
+   * Spends a request's estimated objects from its caller's bucket before it runs: null when
+   * admitted, else the refusal (429) saying when the caller may ask that much again.
+   */
+  async admitCallerWork(subject: string, objects: number): Promise<RateLimitedError | null> {
+    if (objects <= 0) return null;
+    const { callerObjectsPerSecond: rate, callerObjectsBurst: burst } = this.limits;
+    const wait = await this.store.take(`objects:caller:${subject}`, rate, burst, Math.min(objects, burst));
+    return wait > 0 ? new RateLimitedError('caller', wait) : null;
+  }
+
+  /** Spends a request's estimated objects from its customer's bucket (once the customer is known): null, or the refusal. */
+  async admitCustomerWork(customerId: string, objects: number): Promise<RateLimitedError | null> {
+    if (objects <= 0) return null;
+    const { customerObjectsPerSecond: rate, customerObjectsBurst: burst } = this.limits;
+    const wait = await this.store.take(`objects:customer:${customerId}`, rate, burst, Math.min(objects, burst));
+    return wait > 0 ? new RateLimitedError('customer', wait) : null;
+  }
+
   /** Admits one request for `customerId` (once the caller's customer is known): a release, or the refusal. */
   async admitCustomer(customerId: string): Promise<Release | RateLimitedError> {
     const release = await this.store.acquire(`concurrent:customer:${customerId}`, this.limits.customerConcurrency);

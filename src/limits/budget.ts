@@ -83,9 +83,40 @@ export interface BudgetContext {
 }
 
 /**
- * Wraps every list-returning field so its items are counted against the request's budget.
- * Lists are where a response grows (everything else is bounded by the selection); other
- * fields are left alone, so the common path costs nothing. Returns the schema for chaining.
+ * How long one stretch of synchronous execution may run before it yields to the event loop.
+ * Completing a large response is synchronous work in graphql-js: without yielding, one
+ * tenant's big (but allowed) page blocks every other request, and `/healthz`, until it is done.
+ */
+export const SLICE_MS = 4;
+
+// When the current synchronous stretch began (-1: none). Reset once per event-loop turn by a
+// setImmediate queued when the stretch starts, so the first check of each turn starts a new one.
+let stretchStart = -1;
+const endStretch = () => {
+  stretchStart = -1;
+};
+
+/** Milliseconds the current synchronous stretch has run (0 at its first check). */
+function stretch(): number {
+  const now = performance.now();
+  if (stretchStart < 0) {
+    stretchStart = now;
+    setImmediate(endStretch);
+    return 0;
+  }
+  return now - stretchStart;
+}
+
+/** `value`, handed back on a later turn of the event loop (so others run in between). */
+function later<T>(value: T): Promise<T> {
+  return new Promise((resolve) => setImmediate(() => resolve(value)));
+}
+
+/**
+ * Wraps every list-returning field so its items are counted against the request's budget,
+ * and so a long synchronous stretch of execution yields to the event loop before completing
+ * another list (time slicing: lists are where the work of a response grows). Other fields are
+ * left alone, so the common path costs nothing. Returns the schema for chaining.
  */
 export function applyBudget<C extends BudgetContext>(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
@@ -93,8 +124,12 @@ export function applyBudget<C extends BudgetContext>(schema: GraphQLSchema): Gra
     for (const field of Object.values(type.getFields())) {
       if (!isListType(getNullableType(field.type))) continue;
       const resolve = (field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, C>;
-      const count = (value: unknown, budget: ExecutionBudget): unknown =>
-        Array.isArray(value) ? (budget.spend(value.length) ?? value) : value;
+      const count = (value: unknown, budget: ExecutionBudget): unknown => {
+        if (!Array.isArray(value)) return value;
+        const stopped = budget.spend(value.length);
+        if (stopped !== null) return stopped;
+        return stretch() > SLICE_MS ? later(value) : value;
+      };
       field.resolve = (parent, args, ctx, info) => {
         const budget = ctx.budget;
         const stopped = budget.stoppedBy;

@@ -20,6 +20,13 @@ export interface CostLimitOptions {
   readonly production: boolean;
 }
 
+/**
+ * Called with the estimate of every operation within the limits, before anything runs (fair
+ * sharing spends it from the caller's bucket): a GraphQLError it throws refuses the request
+ * with that error and its HTTP status.
+ */
+export type AdmitEstimate<TContext> = (estimate: CostEstimate, contextValue: TContext) => Promise<void>;
+
 /** Which limit an operation hit; also `extensions.exceeded` of the refusal. */
 export type ExceededLimit = 'objects' | 'cost';
 
@@ -38,7 +45,10 @@ export interface CostLimitPlugin<TContext extends BaseContext> extends ApolloSer
 }
 
 /** Builds the cost-limit plugin; it refuses to start on a schema whose lists are not all sized. */
-export function costLimitPlugin<TContext extends BaseContext = BaseContext>(options: CostLimitOptions): CostLimitPlugin<TContext> {
+export function costLimitPlugin<TContext extends BaseContext = BaseContext>(
+  options: CostLimitOptions,
+  admit?: AdmitEstimate<TContext>,
+): CostLimitPlugin<TContext> {
   for (const name of ['maxCost', 'maxObjects'] as const) {
     if (!(options[name] >= 0)) throw new RangeError(`${name} must be a number >= 0, got ${options[name]}`);
   }
@@ -61,6 +71,7 @@ export function costLimitPlugin<TContext extends BaseContext = BaseContext>(opti
           estimates.set(contextValue as object, estimate);
           const exceeded = exceededLimit(estimate, options);
           if (exceeded) throw refusal(exceeded, estimate, options);
+          await admit?.(estimate, contextValue);
         },
       };
     },

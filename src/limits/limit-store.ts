@@ -17,11 +17,12 @@ export interface LimitStore {
    */
   acquire(key: string, limit: number): Promise<Release | null>;
   /**
-   * Takes one token from bucket `key`, which refills at `ratePerSecond` and holds at most
-   * `burst`: 0 when a token was taken, else the milliseconds until one is available (nothing
-   * is taken then). A key seen for the first time starts with a full bucket.
+   * Takes `amount` tokens (default 1, at most `burst`) from bucket `key`, which refills at
+   * `ratePerSecond` and holds at most `burst`: 0 when they were taken, else the milliseconds
+   * until that many are available (nothing is taken then). A key seen for the first time
+   * starts with a full bucket.
    */
-  take(key: string, ratePerSecond: number, burst: number): Promise<number>;
+  take(key: string, ratePerSecond: number, burst: number, amount?: number): Promise<number>;
 }
 
 /** Options of the in-memory store. */
@@ -105,9 +106,10 @@ export function createMemoryLimitStore(options: MemoryLimitStoreOptions): Memory
       };
     },
 
-    async take(key, ratePerSecond, burst) {
+    async take(key, ratePerSecond, burst, amount = 1) {
       if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond)) throw new RangeError(`ratePerSecond must be > 0, got ${ratePerSecond}`);
       if (!(burst >= 1) || !Number.isFinite(burst)) throw new RangeError(`burst must be >= 1, got ${burst}`);
+      if (!(amount > 0 && amount <= burst)) throw new RangeError(`amount must be in (0, burst], got ${amount} (burst ${burst})`);
       const now = clock.now();
       const known = buckets.get(key);
       // The bucket's own rate and burst refill what it had; this call's apply from here on.
@@ -116,9 +118,9 @@ export function createMemoryLimitStore(options: MemoryLimitStoreOptions): Memory
       sweep(now);
       // Decided in milliseconds, with one tolerance for both branches, so that float error
       // neither turns a 1 ms wait into 2 nor refuses a retry made after the announced wait.
-      const deficitMs = ((1 - tokens) * 1000) / ratePerSecond;
+      const deficitMs = ((amount - tokens) * 1000) / ratePerSecond;
       let wait = 0;
-      if (deficitMs <= TOLERANCE_MS) tokens = Math.max(0, tokens - 1);
+      if (deficitMs <= TOLERANCE_MS) tokens = Math.max(0, tokens - amount);
       else wait = Math.max(1, Math.ceil(deficitMs - TOLERANCE_MS));
       buckets.set(key, { tokens, at: now, ratePerSecond, burst });
       return wait;

@@ -5,6 +5,7 @@
  * a bounded number of log lines however many fields it denies.
  */
 import { ManualClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
 import { customerBySlug, seedWorld } from '../../src/demo/world.js';
 import { type GqlResult, PRODUCTION, startStack, type TestStack } from '../helpers/stack.js';
 import { expectKnownCodes, expectNoLeak } from './leaks.js';
@@ -213,6 +214,46 @@ describe('fair sharing', () => {
       stack.demo.licenses.faults.set(null);
       await stack.stop();
     }
+  });
+});
+
+describe('fair sharing of work', () => {
+  test('a caller spends estimated objects: a second heavy page waits, a light request does not, another caller is served', async () => {
+    const clock = new ManualClock(Date.now());
+    const stack = await startStack({
+      clock,
+      env: { RATE_LIMIT_CALLER_OBJECTS_PER_SECOND: '50000', RATE_LIMIT_CALLER_OBJECTS_BURST: '200000' },
+    });
+    try {
+      const acmeId = customerBySlug(stack.world, 'acme').id;
+      // About 100,800 estimated objects (each invoice's customer counted with 500 users): the
+      // 200,000-object bucket holds one, not two; the clock does not move in between.
+      const heavy = `query($id: ID!) { ${aliased(2, 'customer(id: $id) { invoices(first: 100) { edges { node { number customer { users { id } } } } } }')} }`;
+      const token = await stack.token('alice');
+      const first = await stack.gql(heavy, { token, variables: { id: acmeId } });
+      expect(first.status).toBe(200);
+      expect(first.errors).toBeUndefined();
+      stack.demo.resetStats();
+      const second = await stack.gql(heavy, { token, variables: { id: acmeId } });
+      expect(second.status).toBe(429);
+      expect(second.errors?.map((e) => e.extensions?.code)).toEqual(['RATE_LIMITED']);
+      expect(Number(second.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(stack.demo.totalRequests()).toBe(0);
+      // Cheap requests still fit; another caller has a bucket of their own.
+      expect((await stack.gql('{ viewer { subject } }', { token })).status).toBe(200);
+      expect((await stack.gql(heavy, { persona: 'bob', variables: { id: acmeId } })).status).toBe(200);
+      // The bucket refills with time: the refusal said when.
+      clock.advance(Number(second.headers.get('retry-after')) * 1000);
+      expect((await stack.gql(heavy, { token, variables: { id: acmeId } })).status).toBe(200);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  test('a bucket smaller than the largest operation allowed is refused at start-up', () => {
+    expect(() => loadConfig({ RATE_LIMIT_CALLER_OBJECTS_BURST: '1000' })).toThrow(
+      /RATE_LIMIT_CALLER_OBJECTS_BURST: must be at least GRAPHQL_MAX_OBJECTS/,
+    );
   });
 });
 
