@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { BodyTooLarge, readBounded } from './bounded-body.js';
+import type { BffError } from './errors.js';
 import { DEFAULT_CORS_HEADERS } from './config.js';
 import { type DocumentAdmission, prepareDocumentRequest } from './documents/request.js';
 import type { TrustedDocuments } from './documents/trusted.js';
@@ -20,6 +21,12 @@ export interface HttpOptions<C extends BaseContext> {
   readonly context: (req: IncomingMessage, document: DocumentAdmission) => Promise<C>;
   /** The SPAs' trusted documents: ids in requests are resolved against them before Apollo reads the request. */
   readonly documents?: TrustedDocuments;
+  /**
+   * A cheap refusal before the body is read or parsed (a caller over its request rate): an
+   * error carrying its HTTP status and headers, or null to go on. A flood of refused requests
+   * then costs next to nothing, whatever it sends.
+   */
+  readonly refuseEarly?: (req: IncomingMessage) => Promise<BffError | null>;
   /** `/readyz`: true while the instance should receive traffic. */
   readonly isReady: () => boolean;
   /** Development only: the explorer page and its offline assets (src/landing-page.ts). */
@@ -68,6 +75,17 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
     if (req.method === 'OPTIONS') {
       res.writeHead(204).end();
       return;
+    }
+    const refused = await options.refuseEarly?.(req);
+    if (refused) {
+      req.resume();
+      const { http, ...extensions } = refused.extensions as { http?: { status?: number; headers?: Map<string, string> } };
+      return sendJson(
+        res,
+        http?.status ?? 400,
+        { errors: [{ message: refused.message, extensions }] },
+        Object.fromEntries(http?.headers ?? []),
+      );
     }
 
     let body: unknown;

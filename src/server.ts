@@ -6,6 +6,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { authenticate } from './auth/authenticate.js';
+import { readBearer } from './auth/bearer.js';
 import type { TokenVerifier } from './auth/verifier.js';
 import type { Denial } from './authz/apply.js';
 import type { CrossRequestCache } from './cache/cross-request.js';
@@ -73,6 +74,7 @@ export function createBff(deps: BffDependencies): Bff {
   const { config, verifier, upstreams, log, clock } = deps;
   const admission = new Admission(deps.limitStore, config.fairShare);
   const objectsOf = new WeakMap<RequestContext, number>();
+  const rated = new WeakSet<IncomingMessage>();
   const contextDeps = {
     upstreams,
     log,
@@ -85,9 +87,22 @@ export function createBff(deps: BffDependencies): Bff {
     config,
     // The decision log: one summary per request (see RequestLog). Never the token.
     schema: createAuthorizedSchema({ onDenial: (ctx: RequestContext, denial: Denial) => ctx.requestLog.denied(denial) }),
+    // A caller already known (its token verified recently) is held to its request rate before
+    // its request is even read; the others are, once authenticated, in the context below.
+    refuseEarly: async (req) => {
+      const bearer = readBearer(req.headers.authorization);
+      const principal = bearer.kind === 'token' ? verifier.cached(bearer.token) : undefined;
+      if (principal === undefined) return null;
+      rated.add(req);
+      return admission.takeCallerRate(principal.subject);
+    },
     context: async (req) => {
       const principal = await authenticate(verifier, req);
-      const release = await admission.admitCaller(principal.subject);
+      if (!rated.has(req)) {
+        const refused = await admission.takeCallerRate(principal.subject);
+        if (refused !== null) throw refused;
+      }
+      const release = await admission.acquireCallerSlot(principal.subject);
       const ctx = createRequestContext(principal, contextDeps);
       ctx.scope.onEnd(release);
       return ctx;
@@ -128,6 +143,8 @@ export interface GraphQLServerOptions {
   readonly plugins?: readonly ApolloServerPlugin<RequestContext>[];
   /** Admits (or refuses) an operation by its cost estimate, before anything runs. */
   readonly admitEstimate?: AdmitEstimate<RequestContext>;
+  /** Refuses a request at the front door, before its body is read (see `HttpOptions.refuseEarly`). */
+  readonly refuseEarly?: (req: IncomingMessage) => Promise<BffError | null>;
   readonly landingToken?: () => Promise<string>;
   readonly isReady?: () => boolean;
 }
@@ -200,6 +217,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
       admit(document, context.principal);
       return context;
     },
+    ...(options.refuseEarly ? { refuseEarly: options.refuseEarly } : {}),
     isReady: () => ready && (options.isReady?.() ?? true),
     ...(config.production
       ? {}

@@ -21,10 +21,14 @@ export class Admission {
     private readonly limits: FairShareLimits,
   ) {}
 
-  /** Admits one request of `subject`: a release for when it ends, or throws `RateLimitedError` (429). */
-  async admitCaller(subject: string): Promise<Release> {
+  /** Takes one request from `subject`'s rate: null, or the refusal (429) saying when to retry. */
+  async takeCallerRate(subject: string): Promise<RateLimitedError | null> {
     const wait = await this.store.take(`rate:caller:${subject}`, this.limits.callerPerSecond, this.limits.callerBurst);
-    if (wait > 0) throw new RateLimitedError('caller', wait);
+    return wait > 0 ? new RateLimitedError('caller', wait) : null;
+  }
+
+  /** Takes one of `subject`'s concurrent slots: a release for when the request ends, or throws `RateLimitedError` (429). */
+  async acquireCallerSlot(subject: string): Promise<Release> {
     const release = await this.store.acquire(`concurrent:caller:${subject}`, this.limits.callerConcurrency);
     if (release === null) throw new RateLimitedError('caller', CONCURRENCY_RETRY_MS);
     return release;

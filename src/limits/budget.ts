@@ -107,9 +107,19 @@ function stretch(): number {
   return now - stretchStart;
 }
 
-/** `value`, handed back on a later turn of the event loop (so others run in between). */
+/**
+ * `value`, handed back on a later turn of the event loop (so others run in between), and only
+ * once that turn's stretch has room: many lists deferred together would otherwise all be
+ * completed in the one turn they come back in.
+ */
 function later<T>(value: T): Promise<T> {
-  return new Promise((resolve) => setImmediate(() => resolve(value)));
+  return new Promise((resolve) => {
+    const attempt = () => {
+      if (stretch() > SLICE_MS) setImmediate(attempt);
+      else resolve(value);
+    };
+    setImmediate(attempt);
+  });
 }
 
 /**

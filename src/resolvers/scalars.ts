@@ -11,14 +11,21 @@ const FULL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 // RFC 3339 date-time: a time zone is required, or the instant would depend on the reader's.
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
 /** `value` as a calendar date `YYYY-MM-DD`, or null when it is not one (e.g. 2026-02-30). */
 export function toCalendarDate(value: unknown): string | null {
   if (typeof value !== 'string') return null;
   const match = FULL_DATE.exec(value);
   if (!match) return null;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day ? value : null;
+  // Arithmetic, not a Date per value: a page of invoices serializes thousands of these.
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  if (month < 1 || month > 12 || day < 1) return null;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
+  return day <= days ? value : null;
 }
 
 /** `value` as an RFC 3339 instant, normalised to UTC (`2026-01-31T09:30:00.000Z`), or null. */

@@ -166,6 +166,15 @@ describe('fair sharing', () => {
       expect(refused.headers.get('retry-after')).toBe('1');
       expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['RATE_LIMITED']);
       expectKnownCodes(refused);
+      // A caller known to be over its rate is refused before its request is read: even a body
+      // that is not JSON gets the 429, not a 400 (a flood of refusals costs next to nothing).
+      const unread = await fetch(stack.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: '{not json',
+      });
+      expect(unread.status).toBe(429);
+      expect(unread.headers.get('retry-after')).toBe('1');
       expect(stack.demo.totalRequests()).toBeGreaterThan(0);
       // Another caller has a bucket of their own.
       expect((await stack.gql('{ viewer { subject } }', { persona: 'bob' })).status).toBe(200);
