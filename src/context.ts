@@ -4,6 +4,7 @@ import { type AuthzContext, createRuleCache } from './authz/context.js';
 import type { Clock } from './clock.js';
 import { type BudgetContext, ExecutionBudget, type ExecutionLimits } from './limits/budget.js';
 import type { Logger } from './log.js';
+import type { RequestTelemetry } from './observability/request.js';
 import { RequestLog } from './request-log.js';
 import type { ResolverContext } from './resolvers/context.js';
 import type { Upstreams } from './upstream/index.js';
@@ -24,6 +25,8 @@ export interface RequestContext extends AuthzContext, ResolverContext, BudgetCon
   readonly requestLog: RequestLog;
   /** What must happen when the request ends, whatever way it ends. */
   readonly scope: RequestScope;
+  /** Request id, trace and log facts of this request (absent when built outside the front door: benchmarks, unit tests). */
+  readonly telemetry?: RequestTelemetry;
 }
 
 /** Cleanup that runs exactly once when a request ends (fair-share releases, timers). */
@@ -54,25 +57,36 @@ export interface ContextDependencies {
   readonly execution: ExecutionLimits;
 }
 
-/** Builds the context of one request: fresh loaders, identity and rule cache. */
-export function createRequestContext(principal: Principal, deps: ContextDependencies): RequestContext {
+/**
+ * Builds the context of one request: fresh loaders, identity and rule cache. With `telemetry`
+ * every upstream call carries the request id (and trace), and every log line of the request
+ * its request id.
+ */
+export function createRequestContext(principal: Principal, deps: ContextDependencies, telemetry?: RequestTelemetry): RequestContext {
   const budget = new ExecutionBudget(deps.execution, deps.clock);
   const scope = new RequestScope();
   scope.onEnd(() => budget.end());
-  const loaders = createLoaders(deps.upstreams, { signal: budget.signal });
-  const requestLog = new RequestLog(deps.log);
+  const upstreamCall = telemetry === undefined ? undefined : { headers: telemetry.upstreamHeaders, trace: telemetry };
+  const loaders = createLoaders(deps.upstreams, { signal: budget.signal, ...upstreamCall });
+  const log = telemetry === undefined ? deps.log : (deps.log.child?.({ requestId: telemetry.requestId }) ?? deps.log);
+  const requestLog = new RequestLog(log);
   const now = () => deps.clock.now();
+  if (telemetry !== undefined) {
+    telemetry.subject = principal.subject;
+    telemetry.clientId = principal.clientId;
+  }
   return {
     principal,
-    identity: new Identity(principal, loaders, now, deps.log),
+    identity: new Identity(principal, loaders, now, log),
     loaders,
     upstreams: deps.upstreams,
     authz: createRuleCache((rule, error) => requestLog.ruleFailed(rule, error)),
-    log: deps.log,
+    log,
     maxPageSize: deps.maxPageSize,
     now,
     budget,
     requestLog,
     scope,
+    ...(telemetry === undefined ? {} : { telemetry, upstreamCall }),
   };
 }

@@ -1,10 +1,10 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener, type GraphQLResponse } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { authenticate } from './auth/authenticate.js';
 import type { TokenVerifier } from './auth/verifier.js';
 import type { Denial } from './authz/apply.js';
@@ -12,7 +12,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import { type BffError, ErrorCode, isKnownErrorCode, RateLimitedError } from './errors.js';
-import { createHttpServer } from './http.js';
+import { createHttpServer, type HttpRoute } from './http.js';
 import { Admission } from './limits/admission.js';
 import { costLimitPlugin } from './limits/cost-plugin.js';
 import type { LimitStore } from './limits/limit-store.js';
@@ -22,6 +22,8 @@ import { TrustedDocuments } from './documents/trusted.js';
 import { groupRepeatedErrorsPlugin } from './error-grouping.js';
 import { createLandingPage } from './landing-page.js';
 import type { Logger } from './log.js';
+import { type Telemetry, telemetryOf } from './observability/request.js';
+import { endSpan, SpanKind } from './observability/tracing.js';
 import { createAuthorizedSchema } from './schema.js';
 import type { Upstreams } from './upstream/index.js';
 
@@ -51,6 +53,12 @@ export interface BffDependencies {
   readonly clock: Clock;
   /** `/readyz`: true while the instance should receive traffic (see `Lifecycle`). */
   readonly isReady?: () => boolean;
+  /** Metrics and tracing (absent: request ids and request log lines only). */
+  readonly telemetry?: Telemetry;
+  /** Front-door routes besides GraphQL (metrics, license-change notifications). */
+  readonly routes?: readonly HttpRoute[];
+  /** `/readyz`: dependencies down without taking the instance out (see `Lifecycle.degraded`). */
+  readonly degraded?: () => readonly string[];
 }
 
 /** A built BFF: an Apollo server behind an HTTP server that is not listening yet. */
@@ -69,14 +77,23 @@ export function createBff(deps: BffDependencies): Bff {
   const { config, verifier, upstreams, log, clock } = deps;
   const admission = new Admission(deps.limitStore, config.fairShare);
   const contextDeps = { upstreams, log, maxPageSize: config.maxPageSize, clock, execution: config.execution };
+  const metrics = deps.telemetry?.metrics;
   return createGraphQLServer({
     config,
     // The decision log: one summary per request (see RequestLog). Never the token.
-    schema: createAuthorizedSchema({ onDenial: (ctx: RequestContext, denial: Denial) => ctx.requestLog.denied(denial) }),
+    schema: createAuthorizedSchema({
+      onDenial: (ctx: RequestContext, denial: Denial) => {
+        ctx.requestLog.denied(denial);
+        metrics?.denied(denial.rule, denial.field);
+      },
+      ...(deps.telemetry?.tracing
+        ? { onWait: (ctx: RequestContext, rule, coordinate) => ctx.telemetry?.decision(rule, coordinate) ?? null }
+        : {}),
+    }),
     context: async (req) => {
       const principal = await authenticate(verifier, req);
       const release = await admission.admitCaller(principal.subject);
-      const ctx = createRequestContext(principal, contextDeps);
+      const ctx = createRequestContext(principal, contextDeps, telemetryOf(req));
       ctx.scope.onEnd(release);
       return ctx;
     },
@@ -95,6 +112,9 @@ export function createBff(deps: BffDependencies): Bff {
     log,
     ...(deps.landingToken === undefined ? {} : { landingToken: deps.landingToken }),
     ...(deps.isReady === undefined ? {} : { isReady: deps.isReady }),
+    ...(deps.telemetry === undefined ? {} : { telemetry: deps.telemetry }),
+    ...(deps.routes === undefined ? {} : { routes: deps.routes }),
+    ...(deps.degraded === undefined ? {} : { degraded: deps.degraded }),
   });
 }
 
@@ -127,6 +147,9 @@ export interface GraphQLServerOptions {
   readonly plugins?: readonly ApolloServerPlugin<RequestContext>[];
   readonly landingToken?: () => Promise<string>;
   readonly isReady?: () => boolean;
+  readonly telemetry?: Telemetry;
+  readonly routes?: readonly HttpRoute[];
+  readonly degraded?: () => readonly string[];
 }
 
 /**
@@ -174,6 +197,8 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
       requestEnd(log),
       ...(options.plugins ?? []),
       groupRepeatedErrorsPlugin(),
+      // Last, so it reads the response as the client gets it (grouped, replaced when abandoned).
+      requestTelemetryPlugin(),
       // No @cacheControl in the schema: the default plugin would only add a hook per field.
       ApolloServerPluginCacheControlDisabled(),
       // The development landing page is the front door's (src/landing-page.ts): it needs the
@@ -190,9 +215,15 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     documents,
     // The document is admitted once the caller is known: a permission may allow free-form ones.
     context: async (req, document) => {
-      const context = await options.context(req);
-      admit(document, context.principal);
-      return context;
+      try {
+        const context = await options.context(req);
+        admit(document, context.principal);
+        return context;
+      } catch (error) {
+        // Refused before execution (401, 429, 503, a document not allowed): no plugin sees it.
+        telemetryOf(req)?.error(codeOf(error));
+        throw error;
+      }
     },
     isReady: () => ready && (options.isReady?.() ?? true),
     ...(config.production
@@ -204,6 +235,9 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
           }),
         }),
     log,
+    ...(options.telemetry === undefined ? {} : { telemetry: options.telemetry }),
+    ...(options.routes === undefined ? {} : { routes: options.routes }),
+    ...(options.degraded === undefined ? {} : { degraded: options.degraded }),
   });
   // On stop: stop accepting, let in-flight requests finish, then close idle connections.
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer }));
@@ -272,6 +306,73 @@ function requestEnd(log: Logger): ApolloServerPlugin<RequestContext> {
       };
     },
   };
+}
+
+/**
+ * What the request's telemetry learns from Apollo: the operation, the errors as sent, whether
+ * data came back, and the caller's customer; with tracing, a span for each of parse, validate
+ * and execute (the execute span parents upstream calls and waiting authorization decisions).
+ */
+function requestTelemetryPlugin(): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      // Contexts built outside the front door (benchmark variants) carry no telemetry.
+      const telemetry = contextValue.telemetry;
+      if (telemetry === undefined) return;
+      const traced: GraphQLRequestListener<RequestContext> =
+        telemetry.span === undefined
+          ? {}
+          : {
+              async parsingDidStart() {
+                const span = telemetry.child('graphql.parse');
+                return async (error) => {
+                  if (span) endSpan(span, error?.message);
+                };
+              },
+              async validationDidStart() {
+                const span = telemetry.child('graphql.validate');
+                return async (errors) => {
+                  if (span) endSpan(span, errors?.[0]?.message);
+                };
+              },
+              async executionDidStart({ operationName }) {
+                const span = telemetry.child(
+                  'graphql.execute',
+                  SpanKind.INTERNAL,
+                  operationName ? { 'graphql.operation.name': operationName } : {},
+                );
+                if (span === null) return;
+                telemetry.executeSpan = span;
+                return {
+                  async executionDidEnd(error) {
+                    telemetry.executeSpan = undefined;
+                    endSpan(span, error?.message);
+                  },
+                };
+              },
+            };
+      return {
+        ...traced,
+        async willSendResponse({ response, operationName }) {
+          telemetry.operationName = operationName ?? null;
+          telemetry.customerId = contextValue.identity?.known?.customerId ?? null;
+          if (response.body.kind !== 'single') return;
+          const { data, errors } = response.body.singleResult;
+          telemetry.hasData = data !== null && data !== undefined;
+          for (const error of errors ?? []) {
+            const count = error.extensions?.count;
+            telemetry.error(String(error.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR), typeof count === 'number' ? count : 1);
+          }
+        },
+      };
+    },
+  };
+}
+
+/** The code a client sees for an error thrown before execution. */
+function codeOf(error: unknown): string {
+  const code = error instanceof GraphQLError ? error.extensions.code : undefined;
+  return isKnownErrorCode(code) ? code : ErrorCode.INTERNAL_SERVER_ERROR;
 }
 
 /** The response of an abandoned request: only the error that stopped it (and its HTTP status, e.g. 429). */

@@ -53,7 +53,15 @@ export interface AuthzContext {
 export interface ApplyOptions<C extends AuthzContext> {
   /** Called once per denial (the decision log). */
   readonly onDenial?: (ctx: C, denial: Denial) => void;
+  /**
+   * Called when a decision has to wait for data (tracing): returns what to call with the
+   * outcome (`allowed`, or the denial's reason), or null to watch nothing. Never called for
+   * decisions taken synchronously, which are most of them.
+   */
+  readonly onWait?: (ctx: C, rule: string, coordinate: string) => ((outcome: string) => void) | null;
 }
+
+type OnWait<C> = NonNullable<ApplyOptions<C & AuthzContext>['onWait']>;
 
 /**
  * Wraps the schema's resolvers in place with the policy; returns the schema for chaining.
@@ -63,6 +71,7 @@ export interface ApplyOptions<C extends AuthzContext> {
 export function applyPolicy<C extends AuthzContext>(schema: GraphQLSchema, policy: Policy, options: ApplyOptions<C> = {}): GraphQLSchema {
   validatePolicy(schema, policy, options);
   const onDenial = options.onDenial ?? (() => {});
+  const onWait: OnWait<C> = options.onWait ?? (() => null);
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || isIntrospectionType(type)) continue;
     const rules = policy.fields[type.name] ?? {};
@@ -72,8 +81,8 @@ export function applyPolicy<C extends AuthzContext>(schema: GraphQLSchema, polic
       const resolve = (field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, C>;
       const coordinate = `${type.name}.${field.name}`;
       let wrapped = resolve;
-      if (visibility !== undefined) wrapped = withVisibility(wrapped, visibility, isNonNullType(field.type), coordinate, onDenial);
-      if (ruleKind(rule) !== 'allow') wrapped = withRule(wrapped, rule, coordinate, onDenial);
+      if (visibility !== undefined) wrapped = withVisibility(wrapped, visibility, isNonNullType(field.type), coordinate, onDenial, onWait);
+      if (ruleKind(rule) !== 'allow') wrapped = withRule(wrapped, rule, coordinate, onDenial, onWait);
       field.resolve = wrapped;
     }
   }
@@ -85,6 +94,7 @@ function withRule<C extends AuthzContext>(
   rule: IRule,
   coordinate: string,
   onDenial: (ctx: C, d: Denial) => void,
+  onWait: OnWait<C>,
 ): GraphQLFieldResolver<unknown, C> {
   const description = describeRule(rule);
   const check = compileRule(rule);
@@ -97,7 +107,11 @@ function withRule<C extends AuthzContext>(
     const verdict = check(parent, args, ctx, info);
     if (verdict === true) return resolve(parent, args, ctx, info);
     if (verdict instanceof Promise) {
-      return verdict.then((settled) => (settled === true ? resolve(parent, args, ctx, info) : refuse(settled, ctx, info)));
+      const waited = onWait(ctx, description, coordinate);
+      return verdict.then((settled) => {
+        waited?.(settled === true ? 'allowed' : reasonOf(toClientError(settled)));
+        return settled === true ? resolve(parent, args, ctx, info) : refuse(settled, ctx, info);
+      });
     }
     return refuse(verdict, ctx, info);
   };
@@ -113,6 +127,7 @@ function withVisibility<C extends AuthzContext>(
   nonNull: boolean,
   coordinate: string,
   onDenial: (ctx: C, d: Denial) => void,
+  onWait: OnWait<C>,
 ): GraphQLFieldResolver<unknown, C> {
   const description = describeRule(rule);
   const visible = compileRule(rule);
@@ -140,7 +155,12 @@ function withVisibility<C extends AuthzContext>(
     if (Array.isArray(value)) return filterList(value, ctx, info);
     const verdict = visible(value, NO_ARGS, ctx, info);
     if (verdict === true) return value;
-    return verdict instanceof Promise ? verdict.then((settled) => decide(value, settled, ctx, info)) : decide(value, verdict, ctx, info);
+    if (!(verdict instanceof Promise)) return decide(value, verdict, ctx, info);
+    const waited = onWait(ctx, description, coordinate);
+    return verdict.then((settled) => {
+      waited?.(settled === true ? 'visible' : 'hidden');
+      return decide(value, settled, ctx, info);
+    });
   };
 
   const keep = (items: readonly unknown[], settled: readonly Verdict[], ctx: C, info: GraphQLResolveInfo): unknown => {
@@ -167,9 +187,12 @@ function withVisibility<C extends AuthzContext>(
       if (verdict instanceof Promise) pending = true;
     }
     if (verdicts === undefined) return items;
-    return pending
-      ? Promise.all(verdicts).then((settled) => keep(items, settled, ctx, info))
-      : keep(items, verdicts as Verdict[], ctx, info);
+    if (!pending) return keep(items, verdicts as Verdict[], ctx, info);
+    const waited = onWait(ctx, description, coordinate);
+    return Promise.all(verdicts).then((settled) => {
+      waited?.(settled.every((v) => v === true) ? 'visible' : 'some hidden');
+      return keep(items, settled, ctx, info);
+    });
   };
 
   return (parent, args, ctx, info) => {

@@ -26,8 +26,21 @@ export interface ServiceStats {
   byOperation: Record<string, number>;
   /** Requests being worked on right now (received, not yet answered, not deliberately hung). */
   readonly working: number;
+  /** The last requests' correlation headers, oldest first (tests follow a request id or trace to the upstream). */
+  readonly recent: readonly ReceivedCall[];
   reset(): void;
 }
+
+/** One request as an upstream saw it: what was called, and the correlation headers it carried. */
+export interface ReceivedCall {
+  readonly operation: string;
+  readonly requestId: string | undefined;
+  readonly traceparent: string | undefined;
+  readonly tracestate: string | undefined;
+}
+
+// Enough for a test to find its own calls among the last few requests.
+const RECENT_CALLS = 200;
 
 export interface DemoService {
   readonly name: string;
@@ -126,15 +139,28 @@ class Stats implements ServiceStats {
   total = 0;
   byOperation: Record<string, number> = {};
   working = 0;
+  recent: ReceivedCall[] = [];
 
   reset(): void {
     this.total = 0;
     this.byOperation = {};
+    this.recent = [];
   }
 
-  count(operation: string | undefined): void {
+  count(operation: string | undefined, headers: IncomingMessage['headers']): void {
     this.total++;
     if (operation !== undefined) this.byOperation[operation] = (this.byOperation[operation] ?? 0) + 1;
+    const header = (name: string) => {
+      const value = headers[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    this.recent.push({
+      operation: operation ?? 'unknown',
+      requestId: header('x-request-id'),
+      traceparent: header('traceparent'),
+      tracestate: header('tracestate'),
+    });
+    if (this.recent.length > RECENT_CALLS) this.recent.shift();
   }
 }
 
@@ -210,7 +236,7 @@ export async function startJsonService(options: JsonServiceOptions): Promise<Dem
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const demo = path === '/_demo' || path.startsWith('/_demo/');
     const match = demo ? undefined : matchRoute(routes, method, path);
-    if (!demo) stats.count(match?.compiled.operation);
+    if (!demo) stats.count(match?.compiled.operation, req.headers);
 
     let raw: Buffer;
     try {
