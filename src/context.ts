@@ -3,7 +3,7 @@ import type { Principal } from './auth/principal.js';
 import { type AuthzContext, createRuleCache } from './authz/context.js';
 import type { Clock } from './clock.js';
 import { type BudgetContext, ExecutionBudget, type ExecutionLimits } from './limits/budget.js';
-import type { Logger } from './log.js';
+import { type Logger, withFields } from './log.js';
 import type { RequestTelemetry } from './observability/request.js';
 import { RequestLog } from './request-log.js';
 import type { ResolverContext } from './resolvers/context.js';
@@ -68,7 +68,7 @@ export function createRequestContext(principal: Principal, deps: ContextDependen
   scope.onEnd(() => budget.end());
   const upstreamCall = telemetry === undefined ? undefined : { headers: telemetry.upstreamHeaders, trace: telemetry };
   const loaders = createLoaders(deps.upstreams, { signal: budget.signal, ...upstreamCall });
-  const log = telemetry === undefined ? deps.log : (deps.log.child?.({ requestId: telemetry.requestId }) ?? deps.log);
+  const log = telemetry === undefined ? deps.log : withFields(deps.log, { requestId: telemetry.requestId });
   const requestLog = new RequestLog(log);
   const now = () => deps.clock.now();
   if (telemetry !== undefined) {

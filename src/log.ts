@@ -80,3 +80,19 @@ function wrap(logger: pino.Logger): Logger {
     child: (bindings) => wrap(logger.child(bindings)),
   };
 }
+
+/**
+ * A logger adding `bindings` to every line it writes. Nothing is built until a line is written
+ * (a pino child is built at once, a cost every request would pay for lines it rarely writes).
+ */
+export function withFields(log: Logger, bindings: Record<string, unknown>): Logger {
+  const at = (write: (msg: string, fields?: Record<string, unknown>) => void) => (msg: string, fields?: Record<string, unknown>) =>
+    write(msg, fields === undefined ? bindings : { ...bindings, ...fields });
+  return {
+    debug: at((msg, fields) => log.debug(msg, fields)),
+    info: at((msg, fields) => log.info(msg, fields)),
+    warn: at((msg, fields) => log.warn(msg, fields)),
+    error: at((msg, fields) => log.error(msg, fields)),
+    child: (more) => withFields(log, { ...bindings, ...more }),
+  };
+}
