@@ -81,11 +81,14 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
     if (url.pathname !== graphqlPath) return sendJson(res, 404, graphqlError('Not found.', 'BAD_REQUEST'));
 
     // From here on it is a GraphQL request: it has an id (the caller's or a new one), sent back
-    // and passed upstream, a trace when tracing is on, and one log line when it ends.
-    const record = new RequestTelemetry(req, telemetry, graphqlPath);
-    attachTelemetry(req, record);
-    res.setHeader(REQUEST_ID_HEADER, record.requestId);
-    res.once('close', () => record.finish(res.statusCode, log));
+    // and passed upstream, a trace when tracing is on, and one log line when it ends. CORS
+    // preflights are the browser's, not requests of the API: they are not counted.
+    if (req.method !== 'OPTIONS') {
+      const record = new RequestTelemetry(req, telemetry, graphqlPath);
+      attachTelemetry(req, record);
+      res.setHeader(REQUEST_ID_HEADER, record.requestId);
+      res.once('close', () => record.finish(res.statusCode, log));
+    }
 
     if (!applyCors(req, res, options.corsOrigins, allowedHeaders)) {
       // Debug, not warn: any web page can make a browser send this, so it says nothing about us.

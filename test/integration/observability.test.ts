@@ -149,6 +149,14 @@ describe('tracing off (the default)', () => {
     // carol's Globex lost its analytics license: the denial summary names the request.
     expect(lines.find((l) => l.msg === 'authz.denied')).toMatchObject({ requestId: 'carol-1' });
     expect(stack.rawLogs()).not.toContain(token);
+    // A CORS preflight is the browser's, not a request of the API: no line, no count.
+    const preflight = await fetch(stack.url, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://portal.example.com', 'access-control-request-method': 'POST', 'x-request-id': 'preflight-1' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-expose-headers')).toBe('x-request-id');
+    expect(stack.logs.some((l) => l.msg === 'http.request' && l.requestId === 'preflight-1')).toBe(false);
   });
 });
 
