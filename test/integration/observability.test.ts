@@ -7,6 +7,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { describeRule } from '../../src/authz/describe.js';
 import { policy } from '../../src/authz/policy.js';
 import { PRODUCTION, startStack, type TestStack } from '../helpers/stack.js';
+import { worldFacts } from '../helpers/world.js';
 
 const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CLIENT_SPAN = '00f067aa0ba902b7';
@@ -86,6 +87,30 @@ describe('tracing on (in-memory exporter)', () => {
       customerId: acme,
     });
     expect(typeof line.durationMs).toBe('number');
+  });
+
+  test('seat changes carry the request id and the trace to the license API too', async () => {
+    const facts = worldFacts(stack.world);
+    const analytics = facts.licenseOf(facts.acme.id, 'analytics');
+    const taken = new Set(facts.assignmentsOf(analytics.id).map((a) => a.userId));
+    const user = facts.usersOf(facts.acme.id).find((u) => !taken.has(u.id))!;
+    const mutation = (name: string) => `mutation { ${name}(licenseId: "${analytics.id}", userId: "${user.id}") { seatsUsed } }`;
+    for (const [name, operation] of [
+      ['assignLicenseSeat', 'POST /licenses/{licenseId}/assignments'],
+      ['revokeLicenseSeat', 'DELETE /licenses/{licenseId}/assignments/{userId}'],
+    ] as const) {
+      exporter.reset();
+      const before = stack.demo.licenses.stats.recent.length;
+      const result = await stack.gql(mutation(name), {
+        persona: 'alice',
+        headers: { 'x-request-id': `seat-${name}`, traceparent: TRACEPARENT },
+      });
+      expect(result.errors).toBeUndefined();
+      const write = stack.demo.licenses.stats.recent.slice(before).find((call) => call.operation === operation)!;
+      expect(write).toMatchObject({ requestId: `seat-${name}`, traceparent: expect.stringContaining(CLIENT_TRACE) });
+      const span = exporter.getFinishedSpans().find((s) => s.spanContext().spanId === write.traceparent!.split('-')[2])!;
+      expect(span.attributes).toMatchObject({ 'peer.service': 'licenses', 'http.request.method': operation.split(' ')[0] });
+    }
   });
 
   test('a request without trace context starts a new trace; the upstream still gets one', async () => {
