@@ -9,6 +9,7 @@ import { createRequestContext, type RequestContext } from '../src/context.js';
 import { DEV_AUDIENCE, DEV_ISSUER } from '../src/demo/dev-issuer.js';
 import { PERSONAS, type PersonaName } from '../src/demo/personas.js';
 import type { Logger } from '../src/log.js';
+import type { Telemetry } from '../src/observability/request.js';
 import { createSchema } from '../src/schema.js';
 import { createMemoryLimitStore } from '../src/limits/limit-store.js';
 import { createBff, createGraphQLServer } from '../src/server.js';
@@ -44,6 +45,8 @@ export interface VariantDeps {
   readonly log: Logger;
   readonly maxPageSize: number;
   readonly clock?: Clock;
+  /** V2 only: metrics and tracing as `startApp` wires them (bench/tracing.ts compares them). */
+  readonly telemetry?: Telemetry;
 }
 
 /** A variant's server, not listening yet. */
@@ -105,6 +108,7 @@ export function createVariant(name: VariantName, deps: VariantDeps): VariantServ
           upstreams: deps.upstreams,
           log: deps.log,
           clock,
+          ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
         })
       : name === 'V1'
         ? createGraphQLServer({

@@ -22,6 +22,18 @@ const url = z
   .trim()
   .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'must be an http(s) URL');
 
+const redisUrl = z
+  .string()
+  .trim()
+  .refine((value) => URL.canParse(value) && /^rediss?:$/.test(new URL(value).protocol), 'must be a redis:// or rediss:// URL');
+
+/** A decimal fraction between 0 and 1 (a sampling ratio). */
+const ratio = z
+  .string()
+  .trim()
+  .regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/, 'must be a number from 0 to 1')
+  .transform(Number);
+
 const list = z.string().transform((value) => value.split(/[\s,]+/).filter(Boolean));
 
 /** A JSON value in a variable; a parse failure is one clear problem, not a stack. */
@@ -94,6 +106,7 @@ export const DEFAULT_CORS_HEADERS = [
   'tracestate',
   'baggage',
   'sentry-trace',
+  'x-request-id',
 ];
 
 const bool = z
@@ -182,6 +195,26 @@ export const ENV = z.object({
   // customer's licenses). 0 = off: every request reads the backend.
   IDENTITY_CACHE_TTL_SECONDS: int(0, 3600).default(0),
   IDENTITY_CACHE_MAX_ENTRIES: int(1, 10_000_000).default(10_000),
+
+  // Shared state for a fleet of instances: fair-share limits and the cross-request cache.
+  REDIS_URL: redisUrl.optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[\w:.-]{1,64}$/, 'must be 1-64 letters, digits or : . _ -')
+    .default('bff:'),
+  REDIS_COMMAND_TIMEOUT_MS: int(10, 10_000).default(250),
+  REDIS_LIMITS_ON_ERROR: z.enum(['local', 'open', 'closed']).default('local'),
+
+  // Observability: traces (off unless an endpoint is set), metrics (where, and who may read them).
+  TRACING_OTLP_URL: url.optional(),
+  TRACING_SAMPLE_RATIO: ratio.default(1),
+  TRACING_SERVICE_NAME: z.string().trim().min(1).default('shielded-bff'),
+  METRICS_PORT: int(1, 65535).optional(),
+  METRICS_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+
+  // Signed notifications from the license service (POST /notifications/license-changed).
+  LICENSE_NOTIFICATION_SECRET: z.string().trim().min(32, 'must be at least 32 characters').optional(),
+  LICENSE_NOTIFICATION_TOLERANCE_SECONDS: int(1, 3600).default(300),
 
   TRUSTED_DOCUMENTS: list.default([]),
   ALLOW_FREE_FORM_DOCUMENTS: bool.optional(),
@@ -314,6 +347,36 @@ function toConfig(env: Env) {
       ttlMs: env.IDENTITY_CACHE_TTL_SECONDS * 1000,
       maxEntries: env.IDENTITY_CACHE_MAX_ENTRIES,
     },
+    redis:
+      env.REDIS_URL === undefined
+        ? null
+        : {
+            url: env.REDIS_URL,
+            keyPrefix: env.REDIS_KEY_PREFIX,
+            commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+            /** What fair-share limits do while Redis does not answer: per instance, none, or refuse. */
+            limitsOnError: env.REDIS_LIMITS_ON_ERROR,
+            /**
+             * How long a concurrency slot lives in Redis unless released: past any request's
+             * deadline, so an instance that crashed holding slots gives them back on its own.
+             */
+            slotTtlMs: env.REQUEST_TIMEOUT_MS * 2,
+          },
+    tracing: {
+      otlpUrl: env.TRACING_OTLP_URL ?? null,
+      sampleRatio: env.TRACING_SAMPLE_RATIO,
+      serviceName: env.TRACING_SERVICE_NAME,
+    },
+    metrics: {
+      /** A listener of its own for /metrics; null: served on the main port (see `token`). */
+      port: env.METRICS_PORT ?? null,
+      /** Bearer token /metrics requires; null: open outside production, not served on the main port in production. */
+      token: env.METRICS_TOKEN ?? null,
+    },
+    licenseNotifications:
+      env.LICENSE_NOTIFICATION_SECRET === undefined
+        ? null
+        : { secret: env.LICENSE_NOTIFICATION_SECRET, toleranceMs: env.LICENSE_NOTIFICATION_TOLERANCE_SECONDS * 1000 },
     fairShare: {
       callerConcurrency: env.RATE_LIMIT_CALLER_CONCURRENCY,
       customerConcurrency: env.RATE_LIMIT_CUSTOMER_CONCURRENCY,
@@ -328,6 +391,8 @@ function toConfig(env: Env) {
 }
 
 const JSON_VARIABLES = new Set(['AUTH_ISSUERS']);
+// Never echoed in a configuration error: they are credentials (a Redis URL may carry a password).
+const SECRET_VARIABLES = new Set(['METRICS_TOKEN', 'LICENSE_NOTIFICATION_SECRET', 'REDIS_URL']);
 
 /** Thrown with every configuration problem found, one per line. */
 export class ConfigError extends Error {
@@ -356,7 +421,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         const where = JSON_VARIABLES.has(key)
           ? inside.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('')
           : '';
-        const shown = source[key] === undefined || where !== '' ? '' : ` (got ${JSON.stringify(source[key])})`;
+        const shown = source[key] === undefined || where !== '' || SECRET_VARIABLES.has(key) ? '' : ` (got ${JSON.stringify(source[key])})`;
         return `${key}${where}: ${issue.message}${shown}`;
       });
   // Cross-variable rules are checked on presence, so they are reported with the rest.
@@ -373,6 +438,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     ...claimProblems(raw),
     ...demoIssuerProblems(raw, production),
   );
+  if (raw.METRICS_PORT !== undefined && raw.METRICS_PORT.trim() === (raw.PORT ?? '4000').trim()) {
+    problems.push('METRICS_PORT: must differ from PORT (metrics get a listener of their own)');
+  }
   // Production refuses free-form documents by default; with no manifest either, nothing could run.
   const freeForm = raw.ALLOW_FREE_FORM_DOCUMENTS === undefined ? !production : ['true', '1', 'yes'].includes(raw.ALLOW_FREE_FORM_DOCUMENTS);
   if (!freeForm && raw.TRUSTED_DOCUMENTS === undefined && raw.FREE_FORM_DOCUMENTS_PERMISSION === undefined) {

@@ -5,7 +5,8 @@ import { type AuthzContext, createRuleCache } from './authz/context.js';
 import type { CrossRequestCache } from './cache/cross-request.js';
 import type { Clock } from './clock.js';
 import { type BudgetContext, ExecutionBudget, type ExecutionLimits } from './limits/budget.js';
-import type { Logger } from './log.js';
+import { type Logger, withFields } from './log.js';
+import type { RequestTelemetry } from './observability/request.js';
 import { RequestLog } from './request-log.js';
 import type { ResolverContext } from './resolvers/context.js';
 import type { Upstreams } from './upstream/index.js';
@@ -28,6 +29,8 @@ export interface RequestContext extends AuthzContext, ResolverContext, BudgetCon
   readonly scope: RequestScope;
   /** A view for reads that run before their rule decided (see `Speculation`). */
   speculate(): Speculation;
+  /** Request id, trace and log facts of this request (absent when built outside the front door: benchmarks, unit tests). */
+  readonly telemetry?: RequestTelemetry;
 }
 
 /** Cleanup that runs exactly once when a request ends (fair-share releases, timers). */
@@ -60,21 +63,31 @@ export interface ContextDependencies {
   readonly cache?: CrossRequestCache;
 }
 
-/** Builds the context of one request: fresh loaders, identity and rule cache. */
-export function createRequestContext(principal: Principal, deps: ContextDependencies): RequestContext {
+/**
+ * Builds the context of one request: fresh loaders, identity and rule cache. With `telemetry`
+ * every upstream call carries the request id (and trace), and every log line of the request
+ * its request id.
+ */
+export function createRequestContext(principal: Principal, deps: ContextDependencies, telemetry?: RequestTelemetry): RequestContext {
   const budget = new ExecutionBudget(deps.execution, deps.clock);
   const scope = new RequestScope();
   scope.onEnd(() => budget.end());
-  const loaders = createLoaders(deps.upstreams, { signal: budget.signal });
-  const requestLog = new RequestLog(deps.log);
+  const upstreamCall = telemetry === undefined ? undefined : { headers: telemetry.upstreamHeaders, trace: telemetry };
+  const loaders = createLoaders(deps.upstreams, { signal: budget.signal, ...upstreamCall });
+  const log = telemetry === undefined ? deps.log : withFields(deps.log, { requestId: telemetry.requestId });
+  const requestLog = new RequestLog(log);
   const now = () => deps.clock.now();
+  if (telemetry !== undefined) {
+    telemetry.subject = principal.subject;
+    telemetry.clientId = principal.clientId;
+  }
   const ctx: RequestContext = {
     principal,
-    identity: new Identity(principal, loaders, now, deps.log, deps.cache),
+    identity: new Identity(principal, loaders, now, log, deps.cache),
     loaders,
     upstreams: deps.upstreams,
     authz: createRuleCache((rule, error) => requestLog.ruleFailed(rule, error)),
-    log: deps.log,
+    log,
     maxPageSize: deps.maxPageSize,
     now,
     budget,
@@ -84,6 +97,7 @@ export function createRequestContext(principal: Principal, deps: ContextDependen
       const recording = recordingLoaders(loaders);
       return { context: { ...ctx, loaders: recording.loaders }, discard: recording.forget };
     },
+    ...(telemetry === undefined ? {} : { telemetry, upstreamCall }),
   };
   return ctx;
 }

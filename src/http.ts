@@ -7,6 +7,13 @@ import { type DocumentAdmission, prepareDocumentRequest } from './documents/requ
 import type { TrustedDocuments } from './documents/trusted.js';
 import type { LandingPage } from './landing-page.js';
 import type { Logger } from './log.js';
+import { attachTelemetry, REQUEST_ID_HEADER, RequestTelemetry, type Telemetry } from './observability/request.js';
+
+/** A route of the front door besides GraphQL and the probes (metrics, notifications); answers whole requests itself. */
+export interface HttpRoute {
+  readonly path: string;
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
 
 /** How the HTTP front door behaves. */
 export interface HttpOptions<C extends BaseContext> {
@@ -32,6 +39,12 @@ export interface HttpOptions<C extends BaseContext> {
   /** Development only: the explorer page and its offline assets (src/landing-page.ts). */
   readonly landingPage?: LandingPage;
   readonly log: Logger;
+  /** Metrics and tracing of GraphQL requests (request ids and the request log line are always on). */
+  readonly telemetry?: Telemetry;
+  /** More routes, matched on the exact path before GraphQL. */
+  readonly routes?: readonly HttpRoute[];
+  /** `/readyz` while ready: dependencies that are down but do not stop this instance from serving (e.g. Redis). */
+  readonly degraded?: () => readonly string[];
 }
 
 /**
@@ -42,6 +55,8 @@ export interface HttpOptions<C extends BaseContext> {
 export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>): Server {
   const { apollo, graphqlPath, log } = options;
   const allowedHeaders = (options.corsAllowedHeaders ?? DEFAULT_CORS_HEADERS).join(', ');
+  const routes = new Map((options.routes ?? []).map((route) => [route.path, route]));
+  const telemetry = options.telemetry ?? {};
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       log.error('http.unhandled', { error: describe(error) });
@@ -60,11 +75,27 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     // Not ready: draining, issuer keys never fetched, or every upstream circuit open. Why is
     // in the log, not here: the probe is reachable by anyone who can reach the port.
-    if (url.pathname === '/readyz')
-      return options.isReady() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not_ready' });
+    if (url.pathname === '/readyz') {
+      if (!options.isReady()) return sendJson(res, 503, { status: 'not_ready' });
+      // Names of dependencies only (e.g. "redis"): an operator's hint, nothing an attacker learns from.
+      const degraded = options.degraded?.() ?? [];
+      return sendJson(res, 200, degraded.length === 0 ? { status: 'ready' } : { status: 'ready', degraded });
+    }
+    const route = routes.get(url.pathname);
+    if (route !== undefined) return route.handle(req, res);
     // Before CORS on purpose: the page is for a browser on this machine, never granted to another origin.
     if (options.landingPage !== undefined && (await options.landingPage.handle(req, res, url))) return;
     if (url.pathname !== graphqlPath) return sendJson(res, 404, graphqlError('Not found.', 'BAD_REQUEST'));
+
+    // From here on it is a GraphQL request: it has an id (the caller's or a new one), sent back
+    // and passed upstream, a trace when tracing is on, and one log line when it ends. CORS
+    // preflights are the browser's, not requests of the API: they are not counted.
+    if (req.method !== 'OPTIONS') {
+      const record = new RequestTelemetry(req, telemetry, graphqlPath);
+      attachTelemetry(req, record);
+      res.setHeader(REQUEST_ID_HEADER, record.requestId);
+      res.once('close', () => record.finish(res.statusCode, log));
+    }
 
     if (!applyCors(req, res, options.corsOrigins, allowedHeaders)) {
       // Debug, not warn: any web page can make a browser send this, so it says nothing about us.
@@ -150,6 +181,8 @@ function applyCors(req: IncomingMessage, res: ServerResponse, allowed: readonly 
   res.setHeader('vary', 'Origin');
   res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
   res.setHeader('access-control-allow-headers', allowedHeaders);
+  // So an SPA can show the id a support request should quote.
+  res.setHeader('access-control-expose-headers', REQUEST_ID_HEADER);
   res.setHeader('access-control-max-age', '600');
   return true;
 }

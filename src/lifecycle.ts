@@ -13,6 +13,7 @@ export class Lifecycle {
   private draining = false;
   private stopping: Promise<void> | undefined;
   private readonly checks: { name: string; check: () => boolean }[] = [];
+  private readonly degradations: { name: string; check: () => boolean }[] = [];
   private readonly steps: { name: string; step: () => Promise<void> }[] = [];
   private lastFailing = '';
 
@@ -28,6 +29,20 @@ export class Lifecycle {
   /** Adds a condition readiness requires (evaluated at every probe). */
   requireReady(name: string, check: () => boolean): void {
     this.checks.push({ name, check });
+  }
+
+  /**
+   * Adds a dependency whose failure is reported but does not take the instance out of traffic
+   * (`check` true while degraded): the instance still serves, only less well (e.g. limits per
+   * instance while Redis is down). `/readyz` names it; the dependency logs its own outage.
+   */
+  degradedBy(name: string, check: () => boolean): void {
+    this.degradations.push({ name, check });
+  }
+
+  /** Names of the dependencies degraded now. */
+  degraded(): string[] {
+    return this.degradations.filter((d) => d.check()).map((d) => d.name);
   }
 
   /** Adds a shutdown step; steps run in reverse order of registration. */

@@ -1,10 +1,10 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener, type GraphQLResponse } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { authenticate } from './auth/authenticate.js';
 import { readBearer } from './auth/bearer.js';
 import type { TokenVerifier } from './auth/verifier.js';
@@ -14,7 +14,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import { type BffError, ErrorCode, isKnownErrorCode } from './errors.js';
-import { createHttpServer } from './http.js';
+import { createHttpServer, type HttpRoute } from './http.js';
 import { Admission } from './limits/admission.js';
 import { type AdmitEstimate, costLimitPlugin } from './limits/cost-plugin.js';
 import type { LimitStore } from './limits/limit-store.js';
@@ -25,6 +25,8 @@ import { groupRepeatedErrorsPlugin } from './error-grouping.js';
 import { createLandingPage } from './landing-page.js';
 import { lookAhead } from './lookahead.js';
 import type { Logger } from './log.js';
+import { type Telemetry, telemetryOf } from './observability/request.js';
+import { endSpan, SpanKind } from './observability/tracing.js';
 import { createAuthorizedSchema } from './schema.js';
 import type { Upstreams } from './upstream/index.js';
 
@@ -56,6 +58,12 @@ export interface BffDependencies {
   readonly clock: Clock;
   /** `/readyz`: true while the instance should receive traffic (see `Lifecycle`). */
   readonly isReady?: () => boolean;
+  /** Metrics and tracing (absent: request ids and request log lines only). */
+  readonly telemetry?: Telemetry;
+  /** Front-door routes besides GraphQL (metrics, license-change notifications). */
+  readonly routes?: readonly HttpRoute[];
+  /** `/readyz`: dependencies down without taking the instance out (see `Lifecycle.degraded`). */
+  readonly degraded?: () => readonly string[];
 }
 
 /** A built BFF: an Apollo server behind an HTTP server that is not listening yet. */
@@ -83,10 +91,19 @@ export function createBff(deps: BffDependencies): Bff {
     execution: config.execution,
     ...(deps.cache === undefined ? {} : { cache: deps.cache }),
   };
+  const metrics = deps.telemetry?.metrics;
   return createGraphQLServer({
     config,
     // The decision log: one summary per request (see RequestLog). Never the token.
-    schema: createAuthorizedSchema({ onDenial: (ctx: RequestContext, denial: Denial) => ctx.requestLog.denied(denial) }),
+    schema: createAuthorizedSchema({
+      onDenial: (ctx: RequestContext, denial: Denial) => {
+        ctx.requestLog.denied(denial);
+        metrics?.denied(denial.rule, denial.field);
+      },
+      ...(deps.telemetry?.tracing
+        ? { onWait: (ctx: RequestContext, rule, coordinate) => ctx.telemetry?.decision(rule, coordinate) ?? null }
+        : {}),
+    }),
     // A caller already known (its token verified recently) is held to its request rate before
     // its request is even read; the others are, once authenticated, in the context below.
     refuseEarly: async (req) => {
@@ -103,7 +120,7 @@ export function createBff(deps: BffDependencies): Bff {
         if (refused !== null) throw refused;
       }
       const release = await admission.acquireCallerSlot(principal.subject);
-      const ctx = createRequestContext(principal, contextDeps);
+      const ctx = createRequestContext(principal, contextDeps, telemetryOf(req));
       ctx.scope.onEnd(release);
       return ctx;
     },
@@ -129,6 +146,9 @@ export function createBff(deps: BffDependencies): Bff {
     log,
     ...(deps.landingToken === undefined ? {} : { landingToken: deps.landingToken }),
     ...(deps.isReady === undefined ? {} : { isReady: deps.isReady }),
+    ...(deps.telemetry === undefined ? {} : { telemetry: deps.telemetry }),
+    ...(deps.routes === undefined ? {} : { routes: deps.routes }),
+    ...(deps.degraded === undefined ? {} : { degraded: deps.degraded }),
   });
 }
 
@@ -147,6 +167,9 @@ export interface GraphQLServerOptions {
   readonly refuseEarly?: (req: IncomingMessage) => Promise<BffError | null>;
   readonly landingToken?: () => Promise<string>;
   readonly isReady?: () => boolean;
+  readonly telemetry?: Telemetry;
+  readonly routes?: readonly HttpRoute[];
+  readonly degraded?: () => readonly string[];
 }
 
 /**
@@ -197,6 +220,8 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
       requestEnd(log),
       ...(options.plugins ?? []),
       groupRepeatedErrorsPlugin(),
+      // Last, so it reads the response as the client gets it (grouped, replaced when abandoned).
+      requestTelemetryPlugin(),
       // No @cacheControl in the schema: the default plugin would only add a hook per field.
       ApolloServerPluginCacheControlDisabled(),
       // The development landing page is the front door's (src/landing-page.ts): it needs the
@@ -213,9 +238,15 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     documents,
     // The document is admitted once the caller is known: a permission may allow free-form ones.
     context: async (req, document) => {
-      const context = await options.context(req);
-      admit(document, context.principal);
-      return context;
+      try {
+        const context = await options.context(req);
+        admit(document, context.principal);
+        return context;
+      } catch (error) {
+        // Refused before execution (401, 429, 503, a document not allowed): no plugin sees it.
+        telemetryOf(req)?.error(codeOf(error));
+        throw error;
+      }
     },
     ...(options.refuseEarly ? { refuseEarly: options.refuseEarly } : {}),
     isReady: () => ready && (options.isReady?.() ?? true),
@@ -228,6 +259,9 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
           }),
         }),
     log,
+    ...(options.telemetry === undefined ? {} : { telemetry: options.telemetry }),
+    ...(options.routes === undefined ? {} : { routes: options.routes }),
+    ...(options.degraded === undefined ? {} : { degraded: options.degraded }),
   });
   // On stop: stop accepting, let in-flight requests finish, then close idle connections.
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer }));
@@ -299,6 +333,73 @@ function requestEnd(log: Logger): ApolloServerPlugin<RequestContext> {
       };
     },
   };
+}
+
+/**
+ * What the request's telemetry learns from Apollo: the operation, the errors as sent, whether
+ * data came back, and the caller's customer; with tracing, a span for each of parse, validate
+ * and execute (the execute span parents upstream calls and waiting authorization decisions).
+ */
+function requestTelemetryPlugin(): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      // Contexts built outside the front door (benchmark variants) carry no telemetry.
+      const telemetry = contextValue.telemetry;
+      if (telemetry === undefined) return;
+      const traced: GraphQLRequestListener<RequestContext> =
+        telemetry.span === undefined
+          ? {}
+          : {
+              async parsingDidStart() {
+                const span = telemetry.child('graphql.parse');
+                return async (error) => {
+                  if (span) endSpan(span, error?.message);
+                };
+              },
+              async validationDidStart() {
+                const span = telemetry.child('graphql.validate');
+                return async (errors) => {
+                  if (span) endSpan(span, errors?.[0]?.message);
+                };
+              },
+              async executionDidStart({ operationName }) {
+                const span = telemetry.child(
+                  'graphql.execute',
+                  SpanKind.INTERNAL,
+                  operationName ? { 'graphql.operation.name': operationName } : {},
+                );
+                if (span === null) return;
+                telemetry.executeSpan = span;
+                return {
+                  async executionDidEnd(error) {
+                    telemetry.executeSpan = undefined;
+                    endSpan(span, error?.message);
+                  },
+                };
+              },
+            };
+      return {
+        ...traced,
+        async willSendResponse({ response, operationName }) {
+          telemetry.operationName = operationName ?? null;
+          telemetry.customerId = contextValue.identity?.known?.customerId ?? null;
+          if (response.body.kind !== 'single') return;
+          const { data, errors } = response.body.singleResult;
+          telemetry.hasData = data !== null && data !== undefined;
+          for (const error of errors ?? []) {
+            const count = error.extensions?.count;
+            telemetry.error(String(error.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR), typeof count === 'number' ? count : 1);
+          }
+        },
+      };
+    },
+  };
+}
+
+/** The code a client sees for an error thrown before execution. */
+function codeOf(error: unknown): string {
+  const code = error instanceof GraphQLError ? error.extensions.code : undefined;
+  return isKnownErrorCode(code) ? code : ErrorCode.INTERNAL_SERVER_ERROR;
 }
 
 /** The response of an abandoned request: only the error that stopped it (and its HTTP status, e.g. 429). */

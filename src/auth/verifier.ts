@@ -53,6 +53,12 @@ export interface TokenVerifier {
   refuse(reason: RejectionReason, message?: string): TokenRejectedError;
 }
 
+/** How well the verified-token cache works, for the metrics (counted since start). */
+export interface TokenCacheStats {
+  /** `hits`: tokens answered from the cache; `misses`: tokens that had to be verified (or were refused). */
+  cacheStats(): { readonly hits: number; readonly misses: number };
+}
+
 /** The key-set side of a remote verifier, for readiness and start-up. */
 export interface KeyStatus {
   /** True once every issuer's keys have been fetched successfully at least once. */
@@ -84,7 +90,7 @@ export function createTokenVerifier(
   settings: VerifierSettings,
   issuers: readonly IssuerCoordinates[],
   deps: VerifierDependencies = {},
-): TokenVerifier & KeyStatus {
+): TokenVerifier & KeyStatus & TokenCacheStats {
   if (issuers.length === 0) throw new Error('createTokenVerifier: at least one issuer is required');
   const clock = deps.clock ?? systemClock;
   const { log } = deps;
@@ -98,11 +104,17 @@ export function createTokenVerifier(
   const now = () => clock.now();
   // Keyed by the whole token string: an exact match is the only safe key.
   const cache = new Map<string, { principal: Principal; until: number }>();
+  // Plain numbers, read when metrics are scraped: nothing per request beyond an increment.
+  let hits = 0;
+  let misses = 0;
 
   function cached(token: string): Principal | undefined {
     const hit = cache.get(token);
     if (hit === undefined) return undefined;
-    if (hit.until > now()) return hit.principal;
+    if (hit.until > now()) {
+      hits++;
+      return hit.principal;
+    }
     cache.delete(token);
     return undefined;
   }
@@ -121,6 +133,7 @@ export function createTokenVerifier(
   async function verify(token: string): Promise<Principal> {
     const hit = cached(token);
     if (hit !== undefined) return hit;
+    misses++;
     const iss = claimedIssuer(token);
     if (iss === undefined) throw rejections.reject('malformed');
     const issuer = iss === null ? undefined : trusted.get(issuerKey(iss));
@@ -164,6 +177,7 @@ export function createTokenVerifier(
     ready: () => keySets.every((issuer) => issuer.keySet.ready),
     notReady: () => keySets.filter((issuer) => !issuer.keySet.ready).map((issuer) => issuer.issuer),
     prefetch: async () => (await Promise.all(keySets.map((issuer) => issuer.keySet.prefetch()))).every(Boolean),
+    cacheStats: () => ({ hits, misses }),
   };
 }
 

@@ -67,7 +67,15 @@ export interface Speculation {
 export interface ApplyOptions<C extends AuthzContext> {
   /** Called once per denial (the decision log). */
   readonly onDenial?: (ctx: C, denial: Denial) => void;
+  /**
+   * Called when a decision has to wait for data (tracing): returns what to call with the
+   * outcome (`allowed`, or the denial's reason), or null to watch nothing. Never called for
+   * decisions taken synchronously, which are most of them.
+   */
+  readonly onWait?: (ctx: C, rule: string, coordinate: string) => ((outcome: string) => void) | null;
 }
+
+type OnWait<C> = NonNullable<ApplyOptions<C & AuthzContext>['onWait']>;
 
 /**
  * Wraps the schema's resolvers in place with the policy; returns the schema for chaining.
@@ -77,6 +85,7 @@ export interface ApplyOptions<C extends AuthzContext> {
 export function applyPolicy<C extends AuthzContext>(schema: GraphQLSchema, policy: Policy, options: ApplyOptions<C> = {}): GraphQLSchema {
   validatePolicy(schema, policy, options);
   const onDenial = options.onDenial ?? (() => {});
+  const onWait: OnWait<C> = options.onWait ?? (() => null);
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || isIntrospectionType(type)) continue;
     const rules = policy.fields[type.name] ?? {};
@@ -86,10 +95,10 @@ export function applyPolicy<C extends AuthzContext>(schema: GraphQLSchema, polic
       const resolve = (field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, C>;
       const coordinate = `${type.name}.${field.name}`;
       let wrapped = resolve;
-      if (visibility !== undefined) wrapped = withVisibility(wrapped, visibility, isNonNullType(field.type), coordinate, onDenial);
+      if (visibility !== undefined) wrapped = withVisibility(wrapped, visibility, isNonNullType(field.type), coordinate, onDenial, onWait);
       // Reads may start before a rule that waits for data has decided; writes never do.
       const speculative = type !== schema.getMutationType();
-      if (ruleKind(rule) !== 'allow') wrapped = withRule(wrapped, rule, coordinate, onDenial, speculative);
+      if (ruleKind(rule) !== 'allow') wrapped = withRule(wrapped, rule, coordinate, onDenial, onWait, speculative);
       field.resolve = wrapped;
     }
   }
@@ -101,6 +110,7 @@ function withRule<C extends AuthzContext>(
   rule: IRule,
   coordinate: string,
   onDenial: (ctx: C, d: Denial) => void,
+  onWait: OnWait<C>,
   speculative: boolean,
 ): GraphQLFieldResolver<unknown, C> {
   const description = describeRule(rule);
@@ -114,14 +124,20 @@ function withRule<C extends AuthzContext>(
     const verdict = check(parent, args, ctx, info);
     if (verdict === true) return resolve(parent, args, ctx, info);
     if (verdict instanceof Promise) {
+      const waited = onWait(ctx, description, coordinate);
+      const decided = (settled: Verdict) => waited?.(settled === true ? 'allowed' : reasonOf(toClientError(settled)));
       const speculation = speculative ? ctx.speculate?.() : undefined;
       if (speculation === undefined) {
-        return verdict.then((settled) => (settled === true ? resolve(parent, args, ctx, info) : refuse(settled, ctx, info)));
+        return verdict.then((settled) => {
+          decided(settled);
+          return settled === true ? resolve(parent, args, ctx, info) : refuse(settled, ctx, info);
+        });
       }
       // The read goes out now, alongside the rule's own lookups, instead of one round trip
       // after them. Its outcome is only ever handed to GraphQL if the rule allows.
       const early = startEarly(() => resolve(parent, args, speculation.context as C, info));
       return verdict.then((settled) => {
+        decided(settled);
         if (settled === true) return early;
         speculation.discard();
         return refuse(settled, ctx, info);
@@ -160,6 +176,7 @@ function withVisibility<C extends AuthzContext>(
   nonNull: boolean,
   coordinate: string,
   onDenial: (ctx: C, d: Denial) => void,
+  onWait: OnWait<C>,
 ): GraphQLFieldResolver<unknown, C> {
   const description = describeRule(rule);
   const visible = compileRule(rule);
@@ -187,7 +204,12 @@ function withVisibility<C extends AuthzContext>(
     if (Array.isArray(value)) return filterList(value, ctx, info);
     const verdict = visible(value, NO_ARGS, ctx, info);
     if (verdict === true) return value;
-    return verdict instanceof Promise ? verdict.then((settled) => decide(value, settled, ctx, info)) : decide(value, verdict, ctx, info);
+    if (!(verdict instanceof Promise)) return decide(value, verdict, ctx, info);
+    const waited = onWait(ctx, description, coordinate);
+    return verdict.then((settled) => {
+      waited?.(settled === true ? 'visible' : 'hidden');
+      return decide(value, settled, ctx, info);
+    });
   };
 
   const keep = (items: readonly unknown[], settled: readonly Verdict[], ctx: C, info: GraphQLResolveInfo): unknown => {
@@ -214,9 +236,12 @@ function withVisibility<C extends AuthzContext>(
       if (verdict instanceof Promise) pending = true;
     }
     if (verdicts === undefined) return items;
-    return pending
-      ? Promise.all(verdicts).then((settled) => keep(items, settled, ctx, info))
-      : keep(items, verdicts as Verdict[], ctx, info);
+    if (!pending) return keep(items, verdicts as Verdict[], ctx, info);
+    const waited = onWait(ctx, description, coordinate);
+    return Promise.all(verdicts).then((settled) => {
+      waited?.(settled.every((v) => v === true) ? 'visible' : 'some hidden');
+      return keep(items, settled, ctx, info);
+    });
   };
 
   return (parent, args, ctx, info) => {

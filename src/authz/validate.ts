@@ -30,7 +30,7 @@ const SHIELD_OPTIONS: Readonly<Record<string, string>> = {
   debug: 'a rule that throws always denies; the error goes to RuleCache.onRuleError, never to the client',
   hashFunction: "strict caching always keys by object-hash, shield's default",
 };
-const APPLY_OPTIONS = new Set(['onDenial']);
+const APPLY_OPTIONS = new Set(['onDenial', 'onWait']);
 
 /** Throws a `PolicyError` if `policy` or `options` use anything the engine does not apply exactly as graphql-shield. */
 export function validatePolicy(schema: GraphQLSchema, policy: PolicyShape, options: object): void {

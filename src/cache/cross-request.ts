@@ -89,4 +89,9 @@ export class MemoryCache implements CrossRequestCache {
   drop(keys: readonly string[]): void {
     for (const key of keys) this.entries.delete(key);
   }
+
+  /** Drops everything here (a shared cache that may have missed invalidations starts over). */
+  clear(): void {
+    this.entries.clear();
+  }
 }

@@ -31,6 +31,8 @@ export interface ServiceStats {
    * the last 10,000: tests and benchmarks count sequential round trips from it.
    */
   readonly timeline: readonly TimedCall[];
+  /** The last requests' correlation headers, oldest first (tests follow a request id or trace to the upstream). */
+  readonly recent: readonly ReceivedCall[];
   reset(): void;
 }
 
@@ -43,6 +45,17 @@ export interface TimedCall {
 }
 
 const TIMELINE_LIMIT = 10_000;
+
+/** One request as an upstream saw it: what was called, and the correlation headers it carried. */
+export interface ReceivedCall {
+  readonly operation: string;
+  readonly requestId: string | undefined;
+  readonly traceparent: string | undefined;
+  readonly tracestate: string | undefined;
+}
+
+// Enough for a test to find its own calls among the last few requests.
+const RECENT_CALLS = 200;
 
 export interface DemoService {
   readonly name: string;
@@ -142,11 +155,13 @@ class Stats implements ServiceStats {
   byOperation: Record<string, number> = {};
   working = 0;
   timeline: TimedCall[] = [];
+  recent: ReceivedCall[] = [];
 
   reset(): void {
     this.total = 0;
     this.byOperation = {};
     this.timeline = [];
+    this.recent = [];
   }
 
   /** Records one answered request (the oldest entries go once the timeline is full). */
@@ -155,9 +170,20 @@ class Stats implements ServiceStats {
     this.timeline.push(call);
   }
 
-  count(operation: string | undefined): void {
+  count(operation: string | undefined, headers: IncomingMessage['headers']): void {
     this.total++;
     if (operation !== undefined) this.byOperation[operation] = (this.byOperation[operation] ?? 0) + 1;
+    const header = (name: string) => {
+      const value = headers[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    this.recent.push({
+      operation: operation ?? 'unknown',
+      requestId: header('x-request-id'),
+      traceparent: header('traceparent'),
+      tracestate: header('tracestate'),
+    });
+    if (this.recent.length > RECENT_CALLS) this.recent.shift();
   }
 }
 
@@ -234,7 +260,7 @@ export async function startJsonService(options: JsonServiceOptions): Promise<Dem
     const demo = path === '/_demo' || path.startsWith('/_demo/');
     const match = demo ? undefined : matchRoute(routes, method, path);
     if (!demo) {
-      stats.count(match?.compiled.operation);
+      stats.count(match?.compiled.operation, req.headers);
       const start = performance.now();
       const operation = match?.compiled.operation ?? `${method} ${path}`;
       res.once('finish', () => stats.timed({ service: name, operation, start, end: performance.now() }));

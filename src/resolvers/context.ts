@@ -1,3 +1,4 @@
+import type { CallContext } from '../upstream/http.js';
 import type { Upstreams } from '../upstream/index.js';
 import type { Loaders } from '../upstream/loaders.js';
 import type { User } from '../upstream/types.js';
@@ -20,6 +21,8 @@ export interface ResolverContext {
   readonly loaders: Loaders;
   /** For writes only; reads go through `loaders`. */
   readonly upstreams: Pick<Upstreams, 'licenses'>;
+  /** What writes tell the upstream (request id, trace); absent outside the front door. */
+  readonly upstreamCall?: CallContext;
   /** Largest page a connection returns (`first` is clamped to it). */
   readonly maxPageSize: number;
   /** Current time in ms, from the one clock (license status). */

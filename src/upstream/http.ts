@@ -26,6 +26,38 @@ export interface UpstreamHttpOptions {
   readonly onFailure?: (failure: { service: string; operation: string; reason: string }) => void;
   /** Injected by tests: the source of retry jitter. */
   readonly random?: () => number;
+  /** Told about every attempt and retry (metrics, traces); absent: nothing is observed. */
+  readonly observer?: UpstreamObserver;
+}
+
+/**
+ * What one GraphQL request gives every upstream call it makes: when to give up, and what to
+ * tell the upstream. Passed down explicitly (loaders per request), never held in a global.
+ */
+export interface CallContext {
+  /** Aborted when the GraphQL request is abandoned (deadline, budget): the call stops. */
+  readonly signal?: AbortSignal;
+  /** Extra request headers: the request id, and the client's trace context when not traced here. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The request's trace, opaque to this layer: handed to the observer, which parents spans on it. */
+  readonly trace?: unknown;
+}
+
+/** How an attempt ended: `ok`, a fault reason, or `status_<code>` for a refusal or error answer. */
+export type AttemptOutcome = 'ok' | UpstreamFaultReason | `status_${number}`;
+
+/** One observed attempt: headers to add (trace context), and how to report its end. */
+export interface AttemptObservation {
+  readonly headers?: Readonly<Record<string, string>>;
+  end(outcome: AttemptOutcome): void;
+}
+
+/** Watches upstream traffic for metrics and traces, without this layer knowing either. */
+export interface UpstreamObserver {
+  /** An attempt (a call, or one try of a retried read) starts. */
+  attempt(service: string, operation: string, trace: unknown): AttemptObservation;
+  /** A read is tried again after a transient failure. */
+  retried(service: string): void;
 }
 
 /** A non-2xx answer from an upstream, kept server-side: its body never reaches a client. */
@@ -90,27 +122,37 @@ export class UpstreamHttp {
   /**
    * Sends one request and parses the JSON answer, exactly once (no retry: safe for writes).
    * Non-2xx becomes `UpstreamStatusError`; transport faults, timeouts, oversized or malformed
-   * bodies and an open circuit become `UpstreamUnavailableError`. `signal` ends the call early
-   * when the GraphQL request it serves is abandoned (that never counts against the upstream).
+   * bodies and an open circuit become `UpstreamUnavailableError`. `call.signal` ends the call
+   * early when the GraphQL request it serves is abandoned (that never counts against the
+   * upstream); `call.headers` go with the request.
    */
-  async request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  async request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, call: CallContext = {}): Promise<T> {
     const operation = `${method} ${path}`;
+    const { signal } = call;
+    const observed = this.options.observer?.attempt(this.service, operation, call.trace);
     const ticket = this.breaker === null ? null : this.breaker.acquire();
     if (this.breaker !== null && ticket === null) {
       // Fail fast: a dead upstream costs no connection, no timeout, no upstream load.
+      observed?.end('circuit_open');
       throw this.fail(operation, new UpstreamFault(this.service, 'circuit_open'));
     }
     if (signal?.aborted) {
       ticket?.release();
+      observed?.end('aborted');
       throw this.fail(operation, new UpstreamFault(this.service, 'aborted', signal.reason));
     }
     this.recorder?.record(this.options.service, operation);
     try {
-      const result = await this.attempt<T>(method, path, body, signal);
+      const headers = observed?.headers === undefined ? call.headers : { ...call.headers, ...observed.headers };
+      const result = await this.attempt<T>(method, path, body, signal, headers);
       ticket?.success();
+      observed?.end('ok');
       return result;
     } catch (error) {
       this.settle(ticket, error);
+      observed?.end(
+        error instanceof UpstreamFault ? error.reason : error instanceof UpstreamStatusError ? `status_${error.status}` : 'transport',
+      );
       throw error instanceof UpstreamFault ? this.fail(operation, error) : this.reportStatus(operation, error);
     }
   }
@@ -119,13 +161,15 @@ export class UpstreamHttp {
    * An idempotent read (batch reads are POSTs that change nothing): like `request`, plus up
    * to `readRetries` more attempts, after a jittered pause, when the failure may be transient.
    */
-  async read<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  async read<T>(path: string, body: unknown, call: CallContext = {}): Promise<T> {
     const retries = this.options.readRetries;
+    const { signal } = call;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.request<T>('POST', path, body, signal);
+        return await this.request<T>('POST', path, body, call);
       } catch (error) {
         if (attempt >= retries || !isTransient(error) || signal?.aborted) throw error;
+        this.options.observer?.retried(this.service);
         const pause = retryDelay(this.options.retryDelayMs, this.options.random ?? Math.random);
         try {
           await this.options.clock.sleep(pause, signal);
@@ -142,7 +186,13 @@ export class UpstreamHttp {
     await this.pool.close();
   }
 
-  private async attempt<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body: unknown, abandoned?: AbortSignal): Promise<T> {
+  private async attempt<T>(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    path: string,
+    body: unknown,
+    abandoned: AbortSignal | undefined,
+    extraHeaders: Readonly<Record<string, string>> | undefined,
+  ): Promise<T> {
     // One controller ends the call for either reason: its own budget ran out (on the injected
     // clock), or the GraphQL request it serves was abandoned.
     const controller = new AbortController();
@@ -161,7 +211,11 @@ export class UpstreamHttp {
           method,
           path,
           signal: controller.signal,
-          headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+          headers: {
+            ...extraHeaders,
+            accept: 'application/json',
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
           body: body === undefined ? undefined : JSON.stringify(body),
         });
       } catch (cause) {
@@ -263,10 +317,10 @@ export async function readCall<Paths, K extends PostPath<Paths>>(
   http: UpstreamHttp,
   path: K,
   body: PostBody<Paths, K>,
-  signal?: AbortSignal,
+  call?: CallContext,
 ): Promise<PostOk<Paths, K>> {
   try {
-    return await http.read<PostOk<Paths, K>>(path, body, signal);
+    return await http.read<PostOk<Paths, K>>(path, body, call);
   } catch (error) {
     if (error instanceof UpstreamStatusError) {
       throw new UpstreamUnavailableError(http.service, { originalError: error });
@@ -277,6 +331,6 @@ export async function readCall<Paths, K extends PostPath<Paths>>(
 
 /** `readCall` bound to one upstream and its OpenAPI paths, so call sites name a path once. */
 export function readerFor<Paths>(http: UpstreamHttp) {
-  return <K extends PostPath<Paths>>(path: K, body: PostBody<Paths, K>, signal?: AbortSignal): Promise<PostOk<Paths, K>> =>
-    readCall<Paths, K>(http, path, body, signal);
+  return <K extends PostPath<Paths>>(path: K, body: PostBody<Paths, K>, call?: CallContext): Promise<PostOk<Paths, K>> =>
+    readCall<Paths, K>(http, path, body, call);
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { createBillingClient, type BillingClient } from './billing.js';
 import type { BreakerState } from './breaker.js';
 import { createCustomersClient, type CustomersClient } from './customers.js';
-import { UpstreamHttp, type CallRecorder } from './http.js';
+import { UpstreamHttp, type CallRecorder, type UpstreamObserver } from './http.js';
 import { createLicensesClient, type LicensesClient } from './licenses.js';
 
 /** The three upstream APIs, each on its own connection pool. */
@@ -39,6 +39,8 @@ export interface UpstreamsDependencies {
   readonly recorder?: CallRecorder;
   /** Injected by tests: the source of retry jitter. */
   readonly random?: () => number;
+  /** Metrics and traces of every attempt (see src/observability/upstream.ts). */
+  readonly observer?: UpstreamObserver;
 }
 
 /** Opens a connection pool per upstream and binds the typed clients to them. */
@@ -56,6 +58,7 @@ export function createUpstreams(settings: UpstreamSettings, deps: UpstreamsDepen
         retryDelayMs: settings.retryDelayMs,
         clock: deps.clock,
         ...(deps.random ? { random: deps.random } : {}),
+        ...(deps.observer ? { observer: deps.observer } : {}),
         breaker: {
           ...settings.breaker,
           onStateChange: (state, previous) => {

@@ -1,33 +1,48 @@
 import { AlreadyAssignedError, NoFreeSeatError, NotAssignedError, NotFoundError, UpstreamUnavailableError } from '../errors.js';
 import type { Assignment, License, LicensesPaths, Usage } from './types.js';
-import { readerFor, UpstreamStatusError, type UpstreamHttp } from './http.js';
+import { type CallContext, readerFor, UpstreamStatusError, type UpstreamHttp } from './http.js';
 
 /** Typed client of the license API (openapi/licenses.yaml). */
 export interface LicensesClient {
-  licensesByIds(ids: string[], signal?: AbortSignal): Promise<License[]>;
-  licensesByCustomers(customerIds: string[], signal?: AbortSignal): Promise<License[]>;
-  assignmentsByLicenses(licenseIds: string[], signal?: AbortSignal): Promise<Assignment[]>;
-  usageByCustomers(customerIds: string[], signal?: AbortSignal): Promise<Usage[]>;
-  /** Never retried: a write is not idempotent. Upstream conflicts become typed errors. */
-  assignSeat(licenseId: string, userId: string): Promise<Assignment>;
-  revokeSeat(licenseId: string, userId: string): Promise<void>;
+  licensesByIds(ids: string[], call?: CallContext): Promise<License[]>;
+  licensesByCustomers(customerIds: string[], call?: CallContext): Promise<License[]>;
+  assignmentsByLicenses(licenseIds: string[], call?: CallContext): Promise<Assignment[]>;
+  usageByCustomers(customerIds: string[], call?: CallContext): Promise<Usage[]>;
+  /**
+   * Never retried: a write is not idempotent. Upstream conflicts become typed errors. `call`
+   * carries the request id and trace; its signal is ignored, so a write once sent is never
+   * abandoned half way by the request's deadline.
+   */
+  assignSeat(licenseId: string, userId: string, call?: CallContext): Promise<Assignment>;
+  revokeSeat(licenseId: string, userId: string, call?: CallContext): Promise<void>;
 }
 
 /** Binds the license API to an HTTP connection. */
 export function createLicensesClient(http: UpstreamHttp): LicensesClient {
   const read = readerFor<LicensesPaths>(http);
   return {
-    licensesByIds: async (ids, signal) => (await read('/licenses/batch-get', { ids }, signal)).items,
-    licensesByCustomers: async (customerIds, signal) => (await read('/licenses/by-customer', { customerIds }, signal)).items,
-    assignmentsByLicenses: async (licenseIds, signal) => (await read('/assignments/by-license', { licenseIds }, signal)).items,
-    usageByCustomers: async (customerIds, signal) => (await read('/usage/by-customer', { customerIds }, signal)).items,
-    assignSeat: (licenseId, userId) =>
-      write(http, () => http.request<Assignment>('POST', `/licenses/${encodeURIComponent(licenseId)}/assignments`, { userId })),
-    revokeSeat: (licenseId, userId) =>
+    licensesByIds: async (ids, call) => (await read('/licenses/batch-get', { ids }, call)).items,
+    licensesByCustomers: async (customerIds, call) => (await read('/licenses/by-customer', { customerIds }, call)).items,
+    assignmentsByLicenses: async (licenseIds, call) => (await read('/assignments/by-license', { licenseIds }, call)).items,
+    usageByCustomers: async (customerIds, call) => (await read('/usage/by-customer', { customerIds }, call)).items,
+    assignSeat: (licenseId, userId, call) =>
       write(http, () =>
-        http.request<void>('DELETE', `/licenses/${encodeURIComponent(licenseId)}/assignments/${encodeURIComponent(userId)}`),
+        http.request<Assignment>('POST', `/licenses/${encodeURIComponent(licenseId)}/assignments`, { userId }, withoutSignal(call)),
+      ),
+    revokeSeat: (licenseId, userId, call) =>
+      write(http, () =>
+        http.request<void>(
+          'DELETE',
+          `/licenses/${encodeURIComponent(licenseId)}/assignments/${encodeURIComponent(userId)}`,
+          undefined,
+          withoutSignal(call),
+        ),
       ),
   };
+}
+
+function withoutSignal(call: CallContext | undefined): CallContext {
+  return { ...(call?.headers ? { headers: call.headers } : {}), ...(call?.trace === undefined ? {} : { trace: call.trace }) };
 }
 
 // The upstream re-checks what the rules checked; a race (another admin took the last seat)

@@ -3,7 +3,7 @@ import type { Upstreams } from './index.js';
 import { BadUserInputError, UpstreamUnavailableError } from '../errors.js';
 import { manyByKey, oneByKey } from './batch.js';
 import type { BillingClient } from './billing.js';
-import { UpstreamStatusError } from './http.js';
+import { type CallContext, UpstreamStatusError } from './http.js';
 import type { Assignment, BillingAccount, Customer, Invoice, InvoicePage, License, Usage, User } from './types.js';
 
 /** A page of a customer's invoices: the key of the invoice-page loader. */
@@ -35,48 +35,46 @@ export interface Loaders {
   readonly usageByCustomer: DataLoader<string, Usage | null>;
 }
 
-/** What the loaders of one request share. */
-export interface LoaderOptions {
-  /** Aborted when the GraphQL request is abandoned (deadline, budget): in-flight calls stop. */
-  readonly signal?: AbortSignal;
-}
+/** What the loaders of one request share: every upstream call they make carries it (see `CallContext`). */
+export type LoaderOptions = CallContext;
 
 /** Creates a fresh set of loaders; call once per request, never share across requests. */
 export function createLoaders(upstreams: Upstreams, options: LoaderOptions = {}): Loaders {
   const { customers, billing, licenses } = upstreams;
-  const { signal } = options;
+  // One object for every call of the request: its abort signal, request id and trace.
+  const call = options;
 
   const customer = new DataLoader<string, Customer | null>(async (ids) =>
-    oneByKey(ids, await customers.customersByIds([...ids], signal), (c) => c.id),
+    oneByKey(ids, await customers.customersByIds([...ids], call), (c) => c.id),
   );
   const customerByOrganization = new DataLoader<string, Customer | null>(async (organizationIds) => {
-    const found = await customers.customersByOrganizations([...organizationIds], signal);
+    const found = await customers.customersByOrganizations([...organizationIds], call);
     const matched = oneByKey(organizationIds, found, (c) => c.organizationId ?? '');
     for (const record of matched) if (record !== null) customer.prime(record.id, record);
     return matched;
   });
-  const user = new DataLoader<string, User | null>(async (ids) => oneByKey(ids, await customers.usersByIds([...ids], signal), (u) => u.id));
+  const user = new DataLoader<string, User | null>(async (ids) => oneByKey(ids, await customers.usersByIds([...ids], call), (u) => u.id));
   const usersBySubject = new DataLoader<string, User[]>(async (subjects) => {
-    const found = await customers.usersBySubjects([...subjects], signal);
+    const found = await customers.usersBySubjects([...subjects], call);
     const matched = manyByKey(subjects, found, (u) => u.subject);
     for (const record of matched.flat()) user.prime(record.id, record);
     return matched;
   });
   const usersByCustomer = new DataLoader<string, User[]>(async (customerIds) => {
-    const found = await customers.usersByCustomers([...customerIds], signal);
+    const found = await customers.usersByCustomers([...customerIds], call);
     for (const record of found) user.prime(record.id, record);
     return manyByKey(customerIds, found, (u) => u.customerId ?? '');
   });
 
   const billingAccountByCustomer = new DataLoader<string, BillingAccount | null>(async (customerIds) =>
-    oneByKey(customerIds, await billing.accountsByCustomers([...customerIds], signal), (a) => a.customerId),
+    oneByKey(customerIds, await billing.accountsByCustomers([...customerIds], call), (a) => a.customerId),
   );
   const invoice = new DataLoader<string, Invoice | null>(async (ids) =>
-    oneByKey(ids, await billing.invoicesByIds([...ids], signal), (i) => i.id),
+    oneByKey(ids, await billing.invoicesByIds([...ids], call), (i) => i.id),
   );
   const invoicePage = new DataLoader<InvoicePageKey, InvoicePage, string>(
     async (keys) => {
-      const pages = await invoicePages(billing, keys, signal);
+      const pages = await invoicePages(billing, keys, call);
       return keys.map((key, index) => {
         const page = pages[index];
         if (page instanceof Error) return page;
@@ -99,18 +97,18 @@ export function createLoaders(upstreams: Upstreams, options: LoaderOptions = {})
   );
 
   const license = new DataLoader<string, License | null>(async (ids) =>
-    oneByKey(ids, await licenses.licensesByIds([...ids], signal), (l) => l.id),
+    oneByKey(ids, await licenses.licensesByIds([...ids], call), (l) => l.id),
   );
   const licensesByCustomer = new DataLoader<string, License[]>(async (customerIds) => {
-    const found = await licenses.licensesByCustomers([...customerIds], signal);
+    const found = await licenses.licensesByCustomers([...customerIds], call);
     for (const record of found) license.prime(record.id, record);
     return manyByKey(customerIds, found, (l) => l.customerId);
   });
   const assignmentsByLicense = new DataLoader<string, Assignment[]>(async (licenseIds) =>
-    manyByKey(licenseIds, await licenses.assignmentsByLicenses([...licenseIds], signal), (a) => a.licenseId),
+    manyByKey(licenseIds, await licenses.assignmentsByLicenses([...licenseIds], call), (a) => a.licenseId),
   );
   const usageByCustomer = new DataLoader<string, Usage | null>(async (customerIds) =>
-    oneByKey(customerIds, await licenses.usageByCustomers([...customerIds], signal), (u) => u.customerId),
+    oneByKey(customerIds, await licenses.usageByCustomers([...customerIds], call), (u) => u.customerId),
   );
 
   return {
@@ -139,11 +137,7 @@ const CURSOR_SHAPE = /^[\x21-\x7e]+$/;
  * with the bad cursor reads as BAD_USER_INPUT and every other page is intact. Cursors that
  * cannot be one (too long, control characters) never reach the upstream.
  */
-async function invoicePages(
-  billing: BillingClient,
-  keys: readonly InvoicePageKey[],
-  signal?: AbortSignal,
-): Promise<(InvoicePage | Error)[]> {
+async function invoicePages(billing: BillingClient, keys: readonly InvoicePageKey[], call?: CallContext): Promise<(InvoicePage | Error)[]> {
   const results: (InvoicePage | Error | undefined)[] = keys.map((key) =>
     key.after !== null && (key.after.length > MAX_CURSOR_LENGTH || !CURSOR_SHAPE.test(key.after)) ? badCursor() : undefined,
   );
@@ -157,7 +151,7 @@ async function invoicePages(
   try {
     const pages = await billing.invoicePages(
       asked.map(({ key }) => request(key)),
-      signal,
+      call,
     );
     asked.forEach(({ index }, position) => {
       results[index] = pages[position] ?? new Error(`billing: invoice page ${position} missing`);
@@ -167,7 +161,7 @@ async function invoicePages(
     await Promise.all(
       asked.map(async ({ key, index }) => {
         try {
-          const [page] = await billing.invoicePages([request(key)], signal);
+          const [page] = await billing.invoicePages([request(key)], call);
           results[index] = page ?? new Error('billing: invoice page missing');
         } catch (single) {
           results[index] = isInvalidCursor(single) ? badCursor() : single instanceof Error ? single : new Error(String(single));

@@ -21,6 +21,8 @@ export interface TestStack {
   readonly app: RunningApp;
   readonly bff: Bff;
   readonly issuer: DevIssuer;
+  /** Where the issuer's keys are served. */
+  readonly jwksUrl: string;
   readonly demo: DemoServices;
   readonly world: DemoWorld;
   readonly clock: Clock;
@@ -74,6 +76,10 @@ export interface StackOptions {
   wrapUpstreams?: StartOptions['wrapUpstreams'];
   /** Source of retry jitter. */
   random?: () => number;
+  /** Another instance of the same deployment: its issuer and demo upstreams are used (and left running on stop). */
+  sameDeploymentAs?: TestStack;
+  /** Turns tracing on with this exporter (an in-memory one). */
+  spanExporter?: StartOptions['spanExporter'];
 }
 
 // Tests see each fault in isolation unless they ask for retries or breakers.
@@ -114,12 +120,21 @@ export const PRODUCTION: Readonly<Record<string, string>> = {
 
 /** Starts everything on ephemeral ports; call `stop()` in afterAll. */
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
-  const issuer = await createDevIssuer({ keyFile: null });
-  const issuerJwks = await issuer.listen(0);
-  const demo = await startDemoServices({
-    ...(options.world ? { world: options.world } : { scale: options.scale ?? 1 }),
-    latencyMs: options.latencyMs ?? 0,
-  });
+  const shared = options.sameDeploymentAs;
+  const issuer = shared?.issuer ?? (await createDevIssuer({ keyFile: null }));
+  const issuerJwks = shared?.jwksUrl ?? (await issuer.listen(0));
+  const demo =
+    shared?.demo ??
+    (await startDemoServices({
+      ...(options.world ? { world: options.world } : { scale: options.scale ?? 1 }),
+      latencyMs: options.latencyMs ?? 0,
+    }));
+  // A shared issuer and upstreams belong to the first instance: it stops them.
+  const closeOwn = async () => {
+    if (shared !== undefined) return;
+    await demo.close();
+    await issuer.close();
+  };
   let raw = '';
   const logs: Record<string, unknown>[] = [];
   const log = createLogger('debug', (line) => {
@@ -144,10 +159,10 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       clock,
       ...(options.wrapUpstreams ? { wrapUpstreams: options.wrapUpstreams } : {}),
       ...(options.random ? { random: options.random } : {}),
+      ...(options.spanExporter ? { spanExporter: options.spanExporter } : {}),
     });
   } catch (error) {
-    await demo.close();
-    await issuer.close();
+    await closeOwn();
     throw error;
   }
   const url = app.url;
@@ -157,6 +172,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     app,
     bff: app.bff,
     issuer,
+    jwksUrl: issuerJwks,
     demo,
     world: demo.world,
     clock,
@@ -187,8 +203,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     },
     async stop() {
       await app.stop();
-      await demo.close();
-      await issuer.close();
+      await closeOwn();
     },
   };
 }
