@@ -7,6 +7,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { authenticate } from './auth/authenticate.js';
 import { readBearer } from './auth/bearer.js';
+import type { Principal } from './auth/principal.js';
 import type { TokenVerifier } from './auth/verifier.js';
 import type { Denial } from './authz/apply.js';
 import type { CrossRequestCache } from './cache/cross-request.js';
@@ -82,7 +83,8 @@ export function createBff(deps: BffDependencies): Bff {
   const { config, verifier, upstreams, log, clock } = deps;
   const admission = new Admission(deps.limitStore, config.fairShare);
   const objectsOf = new WeakMap<RequestContext, number>();
-  const rated = new WeakSet<IncomingMessage>();
+  // Callers the front door already found in the token cache (and held to their rate).
+  const known = new WeakMap<IncomingMessage, Principal>();
   const contextDeps = {
     upstreams,
     log,
@@ -110,12 +112,13 @@ export function createBff(deps: BffDependencies): Bff {
       const bearer = readBearer(req.headers.authorization);
       const principal = bearer.kind === 'token' ? verifier.cached(bearer.token) : undefined;
       if (principal === undefined) return null;
-      rated.add(req);
+      known.set(req, principal);
       return admission.takeCallerRate(principal.subject);
     },
     context: async (req) => {
-      const principal = await authenticate(verifier, req);
-      if (!rated.has(req)) {
+      let principal = known.get(req);
+      if (principal === undefined) {
+        principal = await authenticate(verifier, req);
         const refused = await admission.takeCallerRate(principal.subject);
         if (refused !== null) throw refused;
       }

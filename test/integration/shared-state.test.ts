@@ -145,6 +145,57 @@ describe('two instances, one Redis', () => {
   });
 });
 
+describe('entitlements through the shared cache', () => {
+  test('a license expired upstream is served from the cache until the notification, then refused on every instance', async () => {
+    const clock = new ManualClock(Date.now());
+    const secret = 'a-shared-secret-of-at-least-32-characters';
+    const [a, b] = await twoInstances(redisEnv({ IDENTITY_CACHE_TTL_SECONDS: '300', LICENSE_NOTIFICATION_SECRET: secret }), clock);
+    try {
+      const acme = a.world.customers.find((c) => c.slug === 'acme')!;
+      const analytics = a.world.licenses.find((l) => l.customerId === acme.id && l.features.includes('usage-analytics'))!;
+      const usage = '{ viewer { customer { usage { apiCalls } } } }';
+      const token = await a.token('alice');
+      // Instance A reads the licenses and shares them; B is served from the cache, not the license API.
+      expect((await a.gql(usage, { token })).errors).toBeUndefined();
+      const licenseReads = () => b.demo.licenses.stats.byOperation['POST /licenses/by-customer'] ?? 0;
+      const before = licenseReads();
+      expect((await b.gql(usage, { token })).errors).toBeUndefined();
+      expect(licenseReads()).toBe(before);
+
+      // The license ends upstream (both instances share the demo world's license service).
+      const ended = await fetch(`${a.demo.urls.licenses}/licenses/${analytics.id}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ status: 'suspended' }),
+      });
+      expect(ended.ok).toBe(true);
+      // Within the TTL, without a notification, the cached licenses still grant it: the staleness documented.
+      expect((await b.gql(usage, { token })).errors).toBeUndefined();
+
+      const body = JSON.stringify({ customerId: acme.id });
+      const now = Math.floor(clock.now() / 1000);
+      const accepted = await fetch(new URL('/notifications/license-changed', a.url), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-bff-timestamp': String(now),
+          'x-bff-signature': signLicenseNotification(secret, now, body),
+        },
+        body,
+      });
+      expect(accepted.status).toBe(202);
+      await waitFor(() => !(b.app.cache as RedisCache).holdsLocally(CACHE_KEYS.licenses(acme.id)), 5000, 'invalidation on B');
+      for (const stack of [a, b]) {
+        const refused = await stack.gql(usage, { token });
+        expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['LICENSE_REQUIRED']);
+      }
+    } finally {
+      await b.stop();
+      await a.stop();
+    }
+  });
+});
+
 describe('the shared cache, instance to instance', () => {
   test('an invalidation through one instance is seen by the other within 100 ms, and a value read back is never a stale copy', async () => {
     const [a, b] = await twoInstances(redisEnv({ IDENTITY_CACHE_TTL_SECONDS: '60' }));
@@ -212,9 +263,9 @@ describe('Redis dies mid-test', () => {
         10_000,
         'redis back',
       );
-      expect((await stack.gql(VIEWER)).status).toBe(200);
       // Invalidations may have been missed while away: the memory layer starts over.
       expect(cache.localSize).toBe(0);
+      expect((await stack.gql(VIEWER)).status).toBe(200);
       expect(stack.logs.some((line) => line.msg === 'redis.recovered')).toBe(true);
     } finally {
       await stack.stop();
