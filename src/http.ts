@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { BodyTooLarge, readBounded } from './bounded-body.js';
+import { RateLimitedLog } from './auth/rejections.js';
+import { type Clock, systemClock } from './clock.js';
 import type { BffError } from './errors.js';
 import { DEFAULT_CORS_HEADERS } from './config.js';
 import { type DocumentAdmission, prepareDocumentRequest } from './documents/request.js';
@@ -45,6 +47,8 @@ export interface HttpOptions<C extends BaseContext> {
   readonly routes?: readonly HttpRoute[];
   /** `/readyz` while ready: dependencies that are down but do not stop this instance from serving (e.g. Redis). */
   readonly degraded?: () => readonly string[];
+  /** Windows of the rate-limited log lines run on this clock. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -57,6 +61,8 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
   const allowedHeaders = (options.corsAllowedHeaders ?? DEFAULT_CORS_HEADERS).join(', ');
   const routes = new Map((options.routes ?? []).map((route) => [route.path, route]));
   const telemetry = options.telemetry ?? {};
+  // Keyed by error code (a closed set): one line per code per minute, with how many were held back.
+  const refusals = new RateLimitedLog(log, options.clock ?? systemClock, 60_000);
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       log.error('http.unhandled', { error: describe(error) });
@@ -87,6 +93,28 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
     if (options.landingPage !== undefined && (await options.landingPage.handle(req, res, url))) return;
     if (url.pathname !== graphqlPath) return sendJson(res, 404, graphqlError('Not found.', 'BAD_REQUEST'));
 
+    // A caller known to be over its request rate is refused first, before anything else is
+    // spent on it (no request id, trace or log line of its own): a flood of such requests costs
+    // a counter and at most one log line per minute, whatever it sends.
+    if (req.method !== 'OPTIONS' && options.refuseEarly !== undefined) {
+      const refused = await options.refuseEarly(req);
+      if (refused) {
+        req.resume();
+        telemetry.metrics?.error(refused.extensions.code as string);
+        refusals.write('info', 'http.refused_early', String(refused.extensions.code), {
+          code: refused.extensions.code,
+          message: refused.message,
+        });
+        const { http, ...extensions } = refused.extensions as { http?: { status?: number; headers?: Map<string, string> } };
+        return sendJson(
+          res,
+          http?.status ?? 400,
+          { errors: [{ message: refused.message, extensions }] },
+          Object.fromEntries(http?.headers ?? []),
+        );
+      }
+    }
+
     // From here on it is a GraphQL request: it has an id (the caller's or a new one), sent back
     // and passed upstream, a trace when tracing is on, and one log line when it ends. CORS
     // preflights are the browser's, not requests of the API: they are not counted.
@@ -106,17 +134,6 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
     if (req.method === 'OPTIONS') {
       res.writeHead(204).end();
       return;
-    }
-    const refused = await options.refuseEarly?.(req);
-    if (refused) {
-      req.resume();
-      const { http, ...extensions } = refused.extensions as { http?: { status?: number; headers?: Map<string, string> } };
-      return sendJson(
-        res,
-        http?.status ?? 400,
-        { errors: [{ message: refused.message, extensions }] },
-        Object.fromEntries(http?.headers ?? []),
-      );
     }
 
     let body: unknown;

@@ -20,6 +20,7 @@ import { Admission } from './limits/admission.js';
 import { type AdmitEstimate, costLimitPlugin } from './limits/cost-plugin.js';
 import type { LimitStore } from './limits/limit-store.js';
 import { queryProtection } from './limits/query-shape.js';
+import { stringifyYielding } from './limits/stringify.js';
 import { documentGate } from './documents/request.js';
 import { TrustedDocuments } from './documents/trusted.js';
 import { groupRepeatedErrorsPlugin } from './error-grouping.js';
@@ -207,6 +208,8 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     // Apollo's own SIGTERM handler (on outside NODE_ENV=test) would do at once.
     stopOnTerminationSignals: false,
     formatError: (formatted) => formatError(formatted),
+    // A large response is serialized in slices, so it cannot block the event loop for tens of ms.
+    stringifyResult: async (value) => `${await stringifyYielding(value)}\n`,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     plugins: [

@@ -97,7 +97,7 @@ const endStretch = () => {
 };
 
 /** Milliseconds the current synchronous stretch has run (0 at its first check). */
-function stretch(): number {
+export function stretch(): number {
   const now = performance.now();
   if (stretchStart < 0) {
     stretchStart = now;
@@ -112,7 +112,7 @@ function stretch(): number {
  * once that turn's stretch has room: many lists deferred together would otherwise all be
  * completed in the one turn they come back in.
  */
-function later<T>(value: T): Promise<T> {
+export function later<T>(value: T): Promise<T> {
   return new Promise((resolve) => {
     const attempt = () => {
       if (stretch() > SLICE_MS) setImmediate(attempt);

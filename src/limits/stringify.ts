@@ -1,0 +1,55 @@
+import { later, SLICE_MS, stretch } from './budget.js';
+
+/**
+ * JSON text of a response, written in slices that yield to the event loop: `JSON.stringify`
+ * of a 4 MB response is one 40-50 ms block in which nothing else runs. The top levels of the
+ * value (objects and lists) are walked here, everything below `NATIVE_DEPTH` is left to
+ * `JSON.stringify`, and between two parts the serializer yields once the current stretch of
+ * synchronous work passes `SLICE_MS` (a small response never does, so it is written in one go).
+ * The text is exactly `JSON.stringify(value)`'s.
+ */
+
+// Below this depth subtrees are small (one list item of a page) and native code is fastest.
+const NATIVE_DEPTH = 6;
+
+/** `JSON.stringify(value)`, yielding between parts of a large value. */
+export async function stringifyYielding(value: unknown): Promise<string> {
+  const parts: string[] = [];
+  await write(value, 0, parts);
+  return parts.join('');
+}
+
+async function write(value: unknown, depth: number, parts: string[]): Promise<void> {
+  if (stretch() > SLICE_MS) await later(undefined);
+  if (
+    depth >= NATIVE_DEPTH ||
+    value === null ||
+    typeof value !== 'object' ||
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  ) {
+    parts.push(JSON.stringify(value) ?? 'null');
+    return;
+  }
+  if (Array.isArray(value)) {
+    parts.push('[');
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) parts.push(',');
+      const item: unknown = value[i];
+      // As JSON.stringify writes them in arrays: undefined, functions and symbols become null.
+      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') parts.push('null');
+      else await write(item, depth + 1, parts);
+    }
+    parts.push(']');
+    return;
+  }
+  parts.push('{');
+  let first = true;
+  for (const [key, item] of Object.entries(value)) {
+    // As JSON.stringify skips them in objects.
+    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+    parts.push(first ? '' : ',', JSON.stringify(key), ':');
+    first = false;
+    await write(item, depth + 1, parts);
+  }
+  parts.push('}');
+}
