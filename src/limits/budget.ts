@@ -33,6 +33,8 @@ export class ExecutionBudget {
   private items = 0;
   private stopped: BffError | null = null;
   private readonly cancelDeadline: () => void;
+  /** This request's time slices (see `Slicer`). */
+  readonly slicer = new Slicer();
 
   constructor(
     private readonly limits: ExecutionLimits,
@@ -89,37 +91,52 @@ export interface BudgetContext {
  */
 export const SLICE_MS = 4;
 
-// When the current synchronous stretch began (-1: none). Reset once per event-loop turn by a
-// setImmediate queued when the stretch starts, so the first check of each turn starts a new one.
-let stretchStart = -1;
-const endStretch = () => {
-  stretchStart = -1;
-};
-
-/** Milliseconds the current synchronous stretch has run (0 at its first check). */
-export function stretch(): number {
-  const now = performance.now();
-  if (stretchStart < 0) {
-    stretchStart = now;
-    setImmediate(endStretch);
-    return 0;
-  }
-  return now - stretchStart;
-}
-
 /**
- * `value`, handed back on a later turn of the event loop (so others run in between), and only
- * once that turn's stretch has room: many lists deferred together would otherwise all be
- * completed in the one turn they come back in.
+ * Time slicing for one piece of work (a request's execution, a response's serialization).
+ * Stretches are measured per piece of work, not per process: a small request that runs
+ * beside a large one is never charged the large one's time, so it never waits behind the
+ * large one's deferred lists (a process-wide stretch queued it behind all of them: another
+ * tenant's S1 waited ~350 ms for a 4 MB answer to finish). A large piece of work runs at most
+ * about `SLICE_MS` per turn of the event loop; several at once take `SLICE_MS` each in turn.
  */
-export function later<T>(value: T): Promise<T> {
-  return new Promise((resolve) => {
-    const attempt = () => {
-      if (stretch() > SLICE_MS) setImmediate(attempt);
-      else resolve(value);
-    };
-    setImmediate(attempt);
-  });
+export class Slicer {
+  // When the current stretch began (-1: none). Reset once per event-loop turn by a
+  // setImmediate queued when the stretch starts, so the first check of the next turn starts a new one.
+  private start = -1;
+  private readonly reset = () => {
+    this.start = -1;
+  };
+
+  /** Milliseconds the current stretch of this work has run (0 at its first check). */
+  stretch(): number {
+    const now = performance.now();
+    if (this.start < 0) {
+      this.start = now;
+      setImmediate(this.reset);
+      return 0;
+    }
+    return now - this.start;
+  }
+
+  /** Whether this work has run long enough in this turn that it should yield. */
+  get due(): boolean {
+    return this.stretch() > SLICE_MS;
+  }
+
+  /**
+   * `value`, handed back on a later turn of the event loop (so others run in between), and only
+   * once this work's stretch has room: many lists deferred together would otherwise all be
+   * completed in the one turn they come back in.
+   */
+  later<T>(value: T): Promise<T> {
+    return new Promise((resolve) => {
+      const attempt = () => {
+        if (this.due) setImmediate(attempt);
+        else resolve(value);
+      };
+      setImmediate(attempt);
+    });
+  }
 }
 
 /**
@@ -138,7 +155,7 @@ export function applyBudget<C extends BudgetContext>(schema: GraphQLSchema): Gra
         if (!Array.isArray(value)) return value;
         const stopped = budget.spend(value.length);
         if (stopped !== null) return stopped;
-        return stretch() > SLICE_MS ? later(value) : value;
+        return budget.slicer.due ? budget.slicer.later(value) : value;
       };
       field.resolve = (parent, args, ctx, info) => {
         const budget = ctx.budget;

@@ -1,4 +1,4 @@
-import { later, SLICE_MS, stretch } from './budget.js';
+import { Slicer } from './budget.js';
 
 /**
  * JSON text of a response, written in slices that yield to the event loop: `JSON.stringify`
@@ -6,6 +6,7 @@ import { later, SLICE_MS, stretch } from './budget.js';
  * value (objects and lists) are walked here, everything below `NATIVE_DEPTH` is left to
  * `JSON.stringify`, and between two parts the serializer yields once the current stretch of
  * synchronous work passes `SLICE_MS` (a small response never does, so it is written in one go).
+ * Each response has its own slices: a small one is never held back by a large one's.
  * The text is exactly `JSON.stringify(value)`'s.
  */
 
@@ -15,12 +16,12 @@ const NATIVE_DEPTH = 6;
 /** `JSON.stringify(value)`, yielding between parts of a large value. */
 export async function stringifyYielding(value: unknown): Promise<string> {
   const parts: string[] = [];
-  await write(value, 0, parts);
+  await write(value, 0, parts, new Slicer());
   return parts.join('');
 }
 
-async function write(value: unknown, depth: number, parts: string[]): Promise<void> {
-  if (stretch() > SLICE_MS) await later(undefined);
+async function write(value: unknown, depth: number, parts: string[], slicer: Slicer): Promise<void> {
+  if (slicer.due) await slicer.later(undefined);
   if (
     depth >= NATIVE_DEPTH ||
     value === null ||
@@ -37,7 +38,7 @@ async function write(value: unknown, depth: number, parts: string[]): Promise<vo
       const item: unknown = value[i];
       // As JSON.stringify writes them in arrays: undefined, functions and symbols become null.
       if (item === undefined || typeof item === 'function' || typeof item === 'symbol') parts.push('null');
-      else await write(item, depth + 1, parts);
+      else await write(item, depth + 1, parts, slicer);
     }
     parts.push(']');
     return;
@@ -49,7 +50,7 @@ async function write(value: unknown, depth: number, parts: string[]): Promise<vo
     if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
     parts.push(first ? '' : ',', JSON.stringify(key), ':');
     first = false;
-    await write(item, depth + 1, parts);
+    await write(item, depth + 1, parts, slicer);
   }
   parts.push('}');
 }

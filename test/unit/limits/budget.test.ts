@@ -65,3 +65,22 @@ test('the deadline runs on the injected clock', () => {
   budget.end();
   expect(clock.pending).toBe(0);
 });
+
+test("a small request running beside a large one finishes first: it is never held back by the large one's slices", async () => {
+  const built = schema();
+  let largeDone = false;
+  const large = Promise.resolve(
+    execute({ schema: built, document: parse('{ rows(n: 400) { id cells(n: 400) { v } } }'), contextValue: context() }),
+  ).then(() => {
+    largeDone = true;
+  });
+  // The small request arrives while the large one is in the middle of its slices, as another
+  // tenant's request does (an I/O callback between two of the large one's turns).
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  expect(largeDone).toBe(false);
+  const small = await execute({ schema: built, document: parse('{ rows(n: 10) { id cells(n: 10) { v } } }'), contextValue: context() });
+  expect(largeDone).toBe(false);
+  expect((small.data as { rows: unknown[] }).rows).toHaveLength(10);
+  await large;
+});
