@@ -183,6 +183,7 @@ export const ENV = z.object({
   RATE_LIMIT_CUSTOMER_CONCURRENCY: int(1, 100_000).default(32),
   RATE_LIMIT_CALLER_PER_SECOND: int(1, 100_000).default(20),
   RATE_LIMIT_CALLER_BURST: int(1, 100_000).default(60),
+  RATE_LIMIT_REFUSAL_HOLD_MS: int(0, 10_000).default(1000),
   // Fair sharing of work, not just of requests: every request spends its estimated objects
   // from its caller's and its customer's buckets. The burst must hold the largest operation
   // allowed (GRAPHQL_MAX_OBJECTS); the rate is what one caller may keep asking for per second.
@@ -382,6 +383,7 @@ function toConfig(env: Env) {
       customerConcurrency: env.RATE_LIMIT_CUSTOMER_CONCURRENCY,
       callerPerSecond: env.RATE_LIMIT_CALLER_PER_SECOND,
       callerBurst: env.RATE_LIMIT_CALLER_BURST,
+      refusalHoldMs: env.RATE_LIMIT_REFUSAL_HOLD_MS,
       callerObjectsPerSecond: env.RATE_LIMIT_CALLER_OBJECTS_PER_SECOND,
       callerObjectsBurst: env.RATE_LIMIT_CALLER_OBJECTS_BURST,
       customerObjectsPerSecond: env.RATE_LIMIT_CUSTOMER_OBJECTS_PER_SECOND,

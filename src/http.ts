@@ -35,7 +35,7 @@ export interface HttpOptions<C extends BaseContext> {
    * error carrying its HTTP status and headers, or null to go on. A flood of refused requests
    * then costs next to nothing, whatever it sends.
    */
-  readonly refuseEarly?: (req: IncomingMessage) => Promise<BffError | null>;
+  readonly refuseEarly?: (req: IncomingMessage) => Promise<EarlyRefusal | null>;
   /** `/readyz`: true while the instance should receive traffic. */
   readonly isReady: () => boolean;
   /** Development only: the explorer page and its offline assets (src/landing-page.ts). */
@@ -49,6 +49,13 @@ export interface HttpOptions<C extends BaseContext> {
   readonly degraded?: () => readonly string[];
   /** Windows of the rate-limited log lines run on this clock. */
   readonly clock?: Clock;
+}
+
+/** A request refused at the front door: the error, and optionally who decides when it is answered. */
+export interface EarlyRefusal {
+  readonly error: BffError;
+  /** Calls `send` now or later (a caller that does not wait as told is answered late, see `RefusalHold`). */
+  readonly answer?: (send: () => void) => void;
 }
 
 /**
@@ -97,8 +104,9 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
     // spent on it (no request id, trace or log line of its own): a flood of such requests costs
     // a counter and at most one log line per minute, whatever it sends.
     if (req.method !== 'OPTIONS' && options.refuseEarly !== undefined) {
-      const refused = await options.refuseEarly(req);
-      if (refused) {
+      const refusal = await options.refuseEarly(req);
+      if (refusal) {
+        const refused = refusal.error;
         req.resume();
         telemetry.metrics?.error(refused.extensions.code as string);
         refusals.write('info', 'http.refused_early', String(refused.extensions.code), {
@@ -106,12 +114,16 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
           message: refused.message,
         });
         const { http, ...extensions } = refused.extensions as { http?: { status?: number; headers?: Map<string, string> } };
-        return sendJson(
-          res,
-          http?.status ?? 400,
-          { errors: [{ message: refused.message, extensions }] },
-          Object.fromEntries(http?.headers ?? []),
-        );
+        const send = () =>
+          sendJson(
+            res,
+            http?.status ?? 400,
+            { errors: [{ message: refused.message, extensions }] },
+            Object.fromEntries(http?.headers ?? []),
+          );
+        if (refusal.answer) refusal.answer(send);
+        else send();
+        return;
       }
     }
 

@@ -44,7 +44,14 @@ export function createSchema(): GraphQLSchema {
   return applyBudget(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers }));
 }
 
-/** The schema as shipped: resolvers wrapped by the authorization policy (deny by default). */
+/**
+ * The schema as shipped: resolvers wrapped by the authorization policy (deny by default), and
+ * the execution budget around both. Outermost on purpose: the budget counts and time-slices a
+ * list when graphql-js is about to complete it, which is after its rule settled. Inside the
+ * policy, a list whose rule was still pending passed its slice check early and was then
+ * completed with every other list waiting on the same rule, in one block (50-110 ms for a
+ * page of invoices each with its customer's 101 users).
+ */
 export function createAuthorizedSchema(options: ApplyOptions<RequestContext> = {}): GraphQLSchema {
-  return applyPolicy(createSchema(), policy, options);
+  return applyBudget(applyPolicy(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers }), policy, options));
 }

@@ -15,11 +15,12 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import { type BffError, ErrorCode, isKnownErrorCode } from './errors.js';
-import { createHttpServer, type HttpRoute } from './http.js';
+import { createHttpServer, type EarlyRefusal, type HttpRoute } from './http.js';
 import { Admission } from './limits/admission.js';
 import { type AdmitEstimate, costLimitPlugin } from './limits/cost-plugin.js';
 import type { LimitStore } from './limits/limit-store.js';
 import { queryProtection } from './limits/query-shape.js';
+import { RefusalHold } from './limits/refusal-hold.js';
 import { stringifyYielding } from './limits/stringify.js';
 import { documentGate } from './documents/request.js';
 import { TrustedDocuments } from './documents/trusted.js';
@@ -86,6 +87,8 @@ export function createBff(deps: BffDependencies): Bff {
   const objectsOf = new WeakMap<RequestContext, number>();
   // Callers the front door already found in the token cache (and held to their rate).
   const known = new WeakMap<IncomingMessage, Principal>();
+  // A caller that keeps sending while refused is answered late (see RefusalHold).
+  const hold = new RefusalHold(clock, config.fairShare.refusalHoldMs);
   const contextDeps = {
     upstreams,
     log,
@@ -114,7 +117,10 @@ export function createBff(deps: BffDependencies): Bff {
       const principal = bearer.kind === 'token' ? verifier.cached(bearer.token) : undefined;
       if (principal === undefined) return null;
       known.set(req, principal);
-      return admission.takeCallerRate(principal.subject);
+      const error = await admission.takeCallerRate(principal.subject);
+      if (error === null) return null;
+      const caller = principal.subject;
+      return { error, answer: (send) => hold.answer(caller, send) };
     },
     context: async (req) => {
       let principal = known.get(req);
@@ -168,7 +174,7 @@ export interface GraphQLServerOptions {
   /** Admits (or refuses) an operation by its cost estimate, before anything runs. */
   readonly admitEstimate?: AdmitEstimate<RequestContext>;
   /** Refuses a request at the front door, before its body is read (see `HttpOptions.refuseEarly`). */
-  readonly refuseEarly?: (req: IncomingMessage) => Promise<BffError | null>;
+  readonly refuseEarly?: (req: IncomingMessage) => Promise<EarlyRefusal | null>;
   readonly landingToken?: () => Promise<string>;
   readonly isReady?: () => boolean;
   readonly telemetry?: Telemetry;

@@ -92,6 +92,12 @@ export interface BudgetContext {
 export const SLICE_MS = 4;
 
 /**
+ * List items one stretch may let through to completion (see `Slicer.admit`): about 2-5 ms of
+ * graphql-js work for this schema's objects (a user of four fields costs ~4.5 µs to complete).
+ */
+export const SLICE_ITEMS = 1000;
+
+/**
  * Time slicing for one piece of work (a request's execution, a response's serialization).
  * Stretches are measured per piece of work, not per process: a small request that runs
  * beside a large one is never charged the large one's time, so it never waits behind the
@@ -100,11 +106,14 @@ export const SLICE_MS = 4;
  * about `SLICE_MS` per turn of the event loop; several at once take `SLICE_MS` each in turn.
  */
 export class Slicer {
-  // When the current stretch began (-1: none). Reset once per event-loop turn by a
-  // setImmediate queued when the stretch starts, so the first check of the next turn starts a new one.
+  // When the current stretch began (-1: none) and the list items let through in it. Reset once
+  // per event-loop turn by a setImmediate queued when the stretch starts, so the first check of
+  // the next turn starts a new one.
   private start = -1;
+  private items = 0;
   private readonly reset = () => {
     this.start = -1;
+    this.items = 0;
   };
 
   /** Milliseconds the current stretch of this work has run (0 at its first check). */
@@ -124,15 +133,30 @@ export class Slicer {
   }
 
   /**
-   * `value`, handed back on a later turn of the event loop (so others run in between), and only
-   * once this work's stretch has room: many lists deferred together would otherwise all be
+   * Whether a list of `count` items may be completed in this stretch; if so they are counted
+   * in it. Time alone cannot decide: lists that wait on one upstream answer all come back in
+   * the same tick, each is checked before any is completed (every check sees a fresh stretch),
+   * and their completion then runs as one block (96 lists of 101 users: 45 ms). So a stretch
+   * also lets through at most `SLICE_ITEMS` items; the first list of a stretch always passes,
+   * however long, so every list completes.
+   */
+  admit(count: number): boolean {
+    const fresh = this.stretch() === 0 || this.items === 0;
+    if (!fresh && (this.items + count > SLICE_ITEMS || this.due)) return false;
+    this.items += count;
+    return true;
+  }
+
+  /**
+   * `value`, handed back on a later turn of the event loop (so others run in between), once a
+   * stretch admits its `count` items: many lists deferred together would otherwise all be
    * completed in the one turn they come back in.
    */
-  later<T>(value: T): Promise<T> {
+  later<T>(value: T, count = 0): Promise<T> {
     return new Promise((resolve) => {
       const attempt = () => {
-        if (this.due) setImmediate(attempt);
-        else resolve(value);
+        if (this.admit(count)) resolve(value);
+        else setImmediate(attempt);
       };
       setImmediate(attempt);
     });
@@ -155,7 +179,7 @@ export function applyBudget<C extends BudgetContext>(schema: GraphQLSchema): Gra
         if (!Array.isArray(value)) return value;
         const stopped = budget.spend(value.length);
         if (stopped !== null) return stopped;
-        return budget.slicer.due ? budget.slicer.later(value) : value;
+        return budget.slicer.admit(value.length) ? value : budget.slicer.later(value, value.length);
       };
       field.resolve = (parent, args, ctx, info) => {
         const budget = ctx.budget;

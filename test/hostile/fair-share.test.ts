@@ -186,6 +186,44 @@ describe('fair sharing', () => {
     }
   });
 
+  test('a caller that keeps sending while refused gets its refusals late; one that waits as told does not', async () => {
+    const clock = new ManualClock(Date.now());
+    const stack = await startStack({
+      clock,
+      env: { RATE_LIMIT_CALLER_PER_SECOND: '1', RATE_LIMIT_CALLER_BURST: '2', RATE_LIMIT_REFUSAL_HOLD_MS: '1000' },
+    });
+    try {
+      const token = await stack.token('alice');
+      const query = '{ viewer { subject } }';
+      expect((await stack.gql(query, { token })).status).toBe(200);
+      expect((await stack.gql(query, { token })).status).toBe(200);
+      // First refusal: at once, with Retry-After.
+      expect((await stack.gql(query, { token })).status).toBe(429);
+      // Sent again without waiting: held until the clock has moved by the hold.
+      let held: GqlResult<Record<string, unknown>> | null = null;
+      const pending = stack.gql(query, { token }).then((result) => {
+        held = result;
+      });
+      // The same caller's other connections are held too; another caller is served meanwhile.
+      expect((await stack.gql(query, { persona: 'bob' })).status).toBe(200);
+      clock.advance(999);
+      expect(held).toBeNull();
+      clock.advance(1);
+      await pending;
+      expect(held!.status).toBe(429);
+      expect(held!.headers.get('retry-after')).toBe('1');
+      expect(held!.errors?.map((e) => e.extensions?.code)).toEqual(['RATE_LIMITED']);
+      // A caller that waited as told (a refusal a second or more after the last) is answered at
+      // once: the clock does not move while these are awaited (a held one would never come back).
+      clock.advance(1000);
+      expect((await stack.gql(query, { token })).status).toBe(200);
+      expect((await stack.gql(query, { token })).status).toBe(200);
+      expect((await stack.gql(query, { token })).status).toBe(429);
+    } finally {
+      await stack.stop();
+    }
+  });
+
   test('per caller and per customer: concurrent requests past the bound get 429, other customers are served', async () => {
     const clock = new ManualClock(Date.now());
     const stack = await startStack({

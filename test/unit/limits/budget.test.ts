@@ -84,3 +84,42 @@ test("a small request running beside a large one finishes first: it is never hel
   expect((small.data as { rows: unknown[] }).rows).toHaveLength(10);
   await large;
 });
+
+test('lists that all wait on one upstream answer are completed over several turns, not in one block', async () => {
+  // As Customer.users under a page of invoices: every list resolves from the same loader
+  // promise, so each is checked before any is completed; the items let through per turn bound it.
+  // Answered on a later turn (a timer, as an upstream response is I/O), so every check runs in a fresh stretch.
+  let answered = false;
+  const members = new Promise<{ v: number }[]>((resolve) =>
+    setTimeout(() => {
+      answered = true;
+      resolve(Array.from({ length: 100 }, (_, v) => ({ v })));
+    }, 5),
+  );
+  const built = applyBudget(
+    makeExecutableSchema({
+      typeDefs: 'type Query { groups(n: Int!): [Group!]! } type Group { id: Int! members: [Cell!]! } type Cell { v: Int! }',
+      resolvers: {
+        Query: { groups: (_p: unknown, { n }: { n: number }) => Array.from({ length: n }, (_, id) => ({ id })) },
+        Group: { members: () => members },
+      },
+    }),
+  );
+  let turns = 0;
+  let done = false;
+  // Turns of the event loop between the answer and the end of execution.
+  const tick = () => {
+    if (done) return;
+    if (answered) turns++;
+    setImmediate(tick);
+  };
+  const execution = Promise.resolve(
+    execute({ schema: built, document: parse('{ groups(n: 200) { id members { v } } }'), contextValue: context() }),
+  );
+  setImmediate(tick);
+  const result = await execution;
+  done = true;
+  expect((result.data as { groups: unknown[] }).groups).toHaveLength(200);
+  // 20,000 items at most SLICE_ITEMS (1,000) per turn: at least 20 turns of the event loop.
+  expect(turns).toBeGreaterThanOrEqual(15);
+});
