@@ -1,3 +1,4 @@
+import { writeInSlices } from './limits/stringify.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { BodyTooLarge, readBounded } from './bounded-body.js';
@@ -188,7 +189,7 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
-      res.end(response.body.string);
+      await writeInSlices(res, response.body.string);
       return;
     }
     for await (const chunk of response.body.asyncIterator) res.write(chunk);

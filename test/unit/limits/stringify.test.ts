@@ -1,4 +1,4 @@
-import { stringifyYielding } from '../../../src/limits/stringify.js';
+import { stringifyYielding, writeInSlices } from '../../../src/limits/stringify.js';
 
 test('the text is exactly JSON.stringify’s, whatever the value holds', async () => {
   const values: unknown[] = [
@@ -35,4 +35,51 @@ test('a large response is written in slices: other work runs while it is seriali
   done = true;
   expect(text).toBe(JSON.stringify(big));
   expect(ranDuring).toBe(true);
+});
+
+describe('writeInSlices', () => {
+  /** A sink that records what was written and how many turns of the event loop it took. */
+  function sink() {
+    const chunks: string[] = [];
+    let ended = false;
+    return {
+      chunks,
+      get ended() {
+        return ended;
+      },
+      destroyed: false,
+      write(chunk: string) {
+        chunks.push(chunk);
+      },
+      end(chunk?: string) {
+        if (chunk !== undefined) chunks.push(chunk);
+        ended = true;
+      },
+    };
+  }
+
+  test('a small body is written in one go', async () => {
+    const res = sink();
+    await writeInSlices(res, '{"data":{}}');
+    expect(res.chunks).toEqual(['{"data":{}}']);
+    expect(res.ended).toBe(true);
+  });
+
+  test('a large body is written in slices, other work runs in between, and no slice splits a surrogate pair', async () => {
+    // Emoji (two UTF-16 units) at every position, so some fall on a slice boundary.
+    const text = JSON.stringify({ names: Array.from({ length: 60_000 }, (_, i) => `n${i}😀`) });
+    const res = sink();
+    let ranBetween = false;
+    setImmediate(() => {
+      ranBetween = !res.ended;
+    });
+    await writeInSlices(res, text);
+    expect(res.chunks.length).toBeGreaterThan(1);
+    expect(res.chunks.join('')).toBe(text);
+    for (const chunk of res.chunks) {
+      // Each slice is encoded on its own: a lone surrogate would be written as U+FFFD.
+      expect(Buffer.from(chunk, 'utf8').toString('utf8')).toBe(chunk);
+    }
+    expect(ranBetween).toBe(true);
+  });
 });
