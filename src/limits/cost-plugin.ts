@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestContext } from '@apollo/server';
+import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { QueryTooComplexError } from '../errors.js';
 import { costAnnotationProblems, estimateCost, type CostEstimate } from './cost.js';
 
@@ -44,6 +45,10 @@ export interface CostLimitPlugin<TContext extends BaseContext> extends ApolloSer
   estimateForContext(contextValue: TContext): CostEstimate | undefined;
 }
 
+// Variable sets remembered per document, and the longest key (operation and variables as JSON) worth remembering.
+const MEMO_PER_DOCUMENT = 64;
+const MEMO_KEY_MAX = 2048;
+
 /** Builds the cost-limit plugin; it refuses to start on a schema whose lists are not all sized. */
 export function costLimitPlugin<TContext extends BaseContext = BaseContext>(
   options: CostLimitOptions,
@@ -54,6 +59,28 @@ export function costLimitPlugin<TContext extends BaseContext = BaseContext>(
   }
   // Keyed weakly by the request context and by the context value: both die with the request.
   const estimates = new WeakMap<object, CostEstimate>();
+  // Estimates of documents seen before (Apollo's document store hands back the same parsed
+  // document for the same text), by operation and variables: an SPA sends a handful of
+  // operations with a few variable sets, so most requests skip the walk. Bounded per document.
+  const memo = new WeakMap<DocumentNode, Map<string, CostEstimate | undefined>>();
+  const estimateOnce = (
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Record<string, unknown> | undefined,
+  ): CostEstimate | undefined => {
+    const key = `${operation.name?.value ?? ''}\u0000${JSON.stringify(variables ?? {})}`;
+    const known = key.length <= MEMO_KEY_MAX ? memo.get(document) : undefined;
+    if (known?.has(key)) return known.get(key);
+    const estimate = estimateCost(schema, document, operation, variables, { maxPageSize: options.maxPageSize }) ?? undefined;
+    if (key.length <= MEMO_KEY_MAX) {
+      const entries = known ?? new Map<string, CostEstimate | undefined>();
+      if (entries.size >= MEMO_PER_DOCUMENT) entries.clear();
+      entries.set(key, estimate);
+      if (known === undefined) memo.set(document, entries);
+    }
+    return estimate;
+  };
   return {
     async serverWillStart({ schema }) {
       const problems = costAnnotationProblems(schema);
@@ -65,7 +92,7 @@ export function costLimitPlugin<TContext extends BaseContext = BaseContext>(
           const { schema, document, operation, request, contextValue } = requestContext;
           // No operation: Apollo/graphql-js report that themselves, as they do bad variables.
           if (!operation) return;
-          const estimate = estimateCost(schema, document, operation, request.variables, { maxPageSize: options.maxPageSize });
+          const estimate = estimateOnce(schema, document, operation, request.variables);
           if (!estimate) return;
           estimates.set(requestContext, estimate);
           estimates.set(contextValue as object, estimate);

@@ -284,6 +284,36 @@ describe('the estimate is kept for what runs later', () => {
   });
 });
 
+describe('a document seen before is not walked again', () => {
+  test('same text and variables: the same estimate object; other variables: their own estimate, as if fresh', async () => {
+    const plugin = costLimitPlugin<BaseContext>(DEV);
+    const seen: (CostEstimate | undefined)[] = [];
+    const reader: ApolloServerPlugin<BaseContext> = {
+      async requestDidStart() {
+        return {
+          async executionDidStart(requestContext) {
+            seen.push(plugin.estimateOf(requestContext));
+          },
+        };
+      },
+    };
+    const { schema } = countingSchema();
+    const server = new ApolloServer<BaseContext>({ schema, includeStacktraceInErrorResponses: false, plugins: [plugin, reader] });
+    await server.start();
+    const query = 'query Page($id: ID!, $n: Int) { customer(id: $id) { invoices(first: $n) { edges { node { number } } } } }';
+    const run = (variables: Record<string, unknown>) => server.executeOperation({ query, variables });
+    expectAccepted(await run({ id: 'c', n: 50 }));
+    expectAccepted(await run({ id: 'c', n: 50 }));
+    expectAccepted(await run({ id: 'c', n: 5 }));
+    await server.stop();
+    expect(seen).toHaveLength(3);
+    expect(seen[1]).toBe(seen[0]);
+    expect(seen[0]).toEqual(estimateOf(query, { id: 'c', n: 50 }));
+    expect(seen[2]).toEqual(estimateOf(query, { id: 'c', n: 5 }));
+    expect(seen[2]).not.toEqual(seen[0]);
+  });
+});
+
 test('a schema whose lists are not all sized does not start', async () => {
   const schema = buildSchema('type Query { names: [String] }');
   const server = new ApolloServer({ schema, plugins: [costLimitPlugin(DEV)] });
