@@ -15,45 +15,62 @@ const NATIVE_DEPTH = 6;
 
 /** `JSON.stringify(value)`, yielding between parts of a large value. */
 export async function stringifyYielding(value: unknown): Promise<string> {
+  const slicer = new Slicer();
   const parts: string[] = [];
-  await write(value, 0, parts, new Slicer());
+  // The open lists and objects of the top levels, innermost last. Iterative, so no promise is
+  // made per value: a response that never passes a slice is written without one await.
+  const stack: Frame[] = [];
+  const open = (item: unknown, depth: number): void => {
+    if (depth >= NATIVE_DEPTH || item === null || typeof item !== 'object' || typeof (item as { toJSON?: unknown }).toJSON === 'function') {
+      parts.push(JSON.stringify(item) ?? 'null');
+    } else if (Array.isArray(item)) {
+      parts.push('[');
+      stack.push({ items: item, i: 0, depth });
+    } else {
+      parts.push('{');
+      stack.push({ entries: Object.entries(item), i: 0, depth, first: true });
+    }
+  };
+  open(value, 0);
+  let steps = 0;
+  while (stack.length > 0) {
+    // Reading the clock on every value would cost more than writing most of them.
+    if ((++steps & CHECK_EVERY) === 0 && slicer.due) await slicer.later(undefined);
+    const top = stack[stack.length - 1]!;
+    if ('items' in top) {
+      if (top.i >= top.items.length) {
+        parts.push(']');
+        stack.pop();
+        continue;
+      }
+      if (top.i > 0) parts.push(',');
+      const item: unknown = top.items[top.i++];
+      // As JSON.stringify writes them in arrays: undefined, functions and symbols become null.
+      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') parts.push('null');
+      else open(item, top.depth + 1);
+    } else {
+      if (top.i >= top.entries.length) {
+        parts.push('}');
+        stack.pop();
+        continue;
+      }
+      const [key, item] = top.entries[top.i++]!;
+      // As JSON.stringify skips them in objects.
+      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+      parts.push(top.first ? '' : ',', JSON.stringify(key), ':');
+      top.first = false;
+      open(item, top.depth + 1);
+    }
+  }
   return parts.join('');
 }
 
-async function write(value: unknown, depth: number, parts: string[], slicer: Slicer): Promise<void> {
-  if (slicer.due) await slicer.later(undefined);
-  if (
-    depth >= NATIVE_DEPTH ||
-    value === null ||
-    typeof value !== 'object' ||
-    typeof (value as { toJSON?: unknown }).toJSON === 'function'
-  ) {
-    parts.push(JSON.stringify(value) ?? 'null');
-    return;
-  }
-  if (Array.isArray(value)) {
-    parts.push('[');
-    for (let i = 0; i < value.length; i++) {
-      if (i > 0) parts.push(',');
-      const item: unknown = value[i];
-      // As JSON.stringify writes them in arrays: undefined, functions and symbols become null.
-      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') parts.push('null');
-      else await write(item, depth + 1, parts, slicer);
-    }
-    parts.push(']');
-    return;
-  }
-  parts.push('{');
-  let first = true;
-  for (const [key, item] of Object.entries(value)) {
-    // As JSON.stringify skips them in objects.
-    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
-    parts.push(first ? '' : ',', JSON.stringify(key), ':');
-    first = false;
-    await write(item, depth + 1, parts, slicer);
-  }
-  parts.push('}');
-}
+type Frame =
+  | { readonly items: readonly unknown[]; i: number; readonly depth: number }
+  | { readonly entries: readonly [string, unknown][]; i: number; readonly depth: number; first: boolean };
+
+// The clock is read once per this many values, plus one (a mask).
+const CHECK_EVERY = 63;
 
 /** Where large response bodies are cut: encoding and copying one slice is well under a millisecond. */
 export const BODY_SLICE_CHARS = 64 * 1024;
