@@ -41,7 +41,7 @@ export function errorCodeTypeDefs(): string {
  * authorization: the base the policy is applied to.
  */
 export function createSchema(): GraphQLSchema {
-  return applyBudget(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers }));
+  return applyBudget(resolverSchema());
 }
 
 /**
@@ -53,5 +53,10 @@ export function createSchema(): GraphQLSchema {
  * page of invoices each with its customer's 101 users).
  */
 export function createAuthorizedSchema(options: ApplyOptions<RequestContext> = {}): GraphQLSchema {
-  return applyBudget(applyPolicy(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers }), policy, options));
+  return applyBudget(applyPolicy(resolverSchema(), policy, options));
+}
+
+/** The type definitions with their resolvers, nothing around them. */
+function resolverSchema(): GraphQLSchema {
+  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
 }

@@ -22,11 +22,6 @@ export class RefusalHold {
     private readonly maxCallers = 100_000,
   ) {}
 
-  /** Refusals waiting to be answered now. */
-  get holding(): number {
-    return this.held;
-  }
-
   /** `caller` was just refused at the front door: calls `send` now, or after the hold. */
   answer(caller: string, send: () => void): void {
     const now = this.clock.now();

@@ -3,18 +3,16 @@
  * false first, in-flight requests finish, exit 0) both in-process and for the real entry
  * point on SIGTERM, and a bug that never reaches a client as a stack trace.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createDevIssuer, DEV_KEY_FILE } from '../../src/demo/dev-issuer.js';
 import { createLogger } from '../../src/log.js';
 import type { Upstreams } from '../../src/upstream/index.js';
+import { spawnBff } from '../helpers/process.js';
 import { startStack } from '../helpers/stack.js';
 import { expectNoLeak } from './leaks.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SLOW_QUERY = JSON.stringify({ query: '{ viewer { customer { name licenses { seats seatsUsed } } } }' });
 
@@ -72,36 +70,13 @@ test('in-process shutdown: readiness turns false first, in-flight requests finis
 test('SIGTERM under load: the real entry point drains (readiness false first), finishes in-flight requests and exits 0', async () => {
   // `node --import tsx` rather than the tsx CLI: the signal must reach our process itself,
   // not a wrapper that relays it.
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_OPTIONS: '',
-      NODE_ENV: 'development',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      DEMO_LATENCY_MS: '250',
-      SHUTDOWN_DELAY_MS: '1500',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const { child, url, stderr, exited } = await spawnBff(
+    process.execPath,
+    ['--import', 'tsx', 'src/main.ts'],
+    { DEMO_LATENCY_MS: '250', SHUTDOWN_DELAY_MS: '1500' },
+    20_000,
+  );
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ready line; stderr: ${stderr}`)), 20_000);
-      child.stdout!.on('data', () => {
-        const match = /BFF ready at (\S+)/.exec(stdout);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      });
-      child.on('exit', () => reject(new Error(`exited early; stderr: ${stderr}`)));
-    });
     // The demo issuer of `npm start` shares its key file with `npm run token`.
     const token = await (await createDevIssuer({ keyFile: DEV_KEY_FILE })).signPersona('alice');
     const readyz = new URL('/readyz', url);
@@ -124,8 +99,8 @@ test('SIGTERM under load: the real entry point drains (readiness false first), f
       expect(JSON.parse(result.text).data.viewer.customer.name).toBe('Acme Corp');
       expectNoLeak(result);
     }
-    expect({ code: await exited, stderr }).toEqual({ code: 0, stderr: expect.stringContaining('shutdown.finished') });
-    expect(stderr).not.toMatch(/\bat .+:\d+:\d+/);
+    expect({ code: await exited, stderr: stderr() }).toEqual({ code: 0, stderr: expect.stringContaining('shutdown.finished') });
+    expect(stderr()).not.toMatch(/\bat .+:\d+:\d+/);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

@@ -4,42 +4,12 @@
  * (`exec node ...`), not a shell or a tsx wrapper that dies and leaves the server answering.
  * The compiled `npm run start:prod` gets the same check in .ci/smoke-dist.mjs (it needs a build).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createDevIssuer, DEV_KEY_FILE } from '../../src/demo/dev-issuer.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { spawnBff } from '../helpers/process.js';
 
 test('npm start drains on SIGTERM sent to npm: readiness false first, in-flight requests finish, npm exits 0', async () => {
-  const npm: ChildProcess = spawn('npm', ['start'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_OPTIONS: '',
-      NODE_ENV: 'development',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      DEMO_LATENCY_MS: '300',
-      SHUTDOWN_DELAY_MS: '1000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  npm.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  npm.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => npm.on('exit', (code) => resolve(code)));
+  const { child: npm, url, stderr, exited } = await spawnBff('npm', ['start'], { DEMO_LATENCY_MS: '300', SHUTDOWN_DELAY_MS: '1000' });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ready line; stderr: ${stderr}`)), 25_000);
-      npm.stdout!.on('data', () => {
-        const match = /BFF ready at (\S+)/.exec(stdout);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      });
-    });
     const token = await (await createDevIssuer({ keyFile: DEV_KEY_FILE })).signPersona('alice');
     const readyz = new URL('/readyz', url);
     const inFlight = fetch(url, {
@@ -59,7 +29,7 @@ test('npm start drains on SIGTERM sent to npm: readiness false first, in-flight 
     expect(answer.status).toBe(200);
     expect(((await answer.json()) as { data: { viewer: { customer: { name: string } } } }).data.viewer.customer.name).toBe('Acme Corp');
     expect(await exited).toBe(0);
-    expect(stderr).toContain('shutdown.finished');
+    expect(stderr()).toContain('shutdown.finished');
     // Nothing left answering on the port.
     await expect(fetch(readyz)).rejects.toThrow();
   } finally {
