@@ -37,6 +37,26 @@ test('a large response is written in slices: other work runs while it is seriali
   expect(ranDuring).toBe(true);
 });
 
+test('large subtrees left to JSON.stringify are charged by their size: a few of them are not one block', async () => {
+  // 40 items, each ~100 KB below the depth written natively: 160 values in all, so a clock read
+  // every 64 values alone would let most of the 4 MB through in two or three stretches.
+  const users = Array.from({ length: 1000 }, (_, i) => ({ id: `usr_${i}`, name: `User number ${i}`, email: `user${i}@example.com` }));
+  const big = { data: { list: Array.from({ length: 40 }, (_, i) => ({ node: { id: i, customer: { users } } })) } };
+  let turns = 0;
+  let done = false;
+  const tick = () => {
+    if (done) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  const text = await stringifyYielding(big);
+  done = true;
+  expect(text).toBe(JSON.stringify(big));
+  // Each item is 0.2 ms or more of native work, past a slice every few items.
+  expect(turns).toBeGreaterThanOrEqual(8);
+});
+
 describe('writeInSlices', () => {
   /** A sink that records what was written and how many turns of the event loop it took. */
   function sink() {
