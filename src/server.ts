@@ -21,7 +21,7 @@ import { type AdmitEstimate, costLimitPlugin } from './limits/cost-plugin.js';
 import type { LimitStore } from './limits/limit-store.js';
 import { queryProtection } from './limits/query-shape.js';
 import { RefusalHold } from './limits/refusal-hold.js';
-import { stringifyYielding } from './limits/stringify.js';
+import { NATIVE_STRINGIFY_OBJECTS, stringifyYielding } from './limits/stringify.js';
 import { documentGate } from './documents/request.js';
 import { TrustedDocuments } from './documents/trusted.js';
 import { groupRepeatedErrorsPlugin } from './error-grouping.js';
@@ -202,6 +202,8 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
   });
   if (documents.size > 0) log.info('documents.loaded', { documents: documents.size, manifests: config.trustedDocuments.manifests });
   const admit = documentGate(config.trustedDocuments, log);
+  // The data of responses whose estimate says they are small (see stringifyResult).
+  const small = new WeakSet<object>();
   const apollo = new ApolloServer<RequestContext>({
     schema,
     introspection: !config.production,
@@ -214,8 +216,10 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     // Apollo's own SIGTERM handler (on outside NODE_ENV=test) would do at once.
     stopOnTerminationSignals: false,
     formatError: (formatted) => formatError(formatted),
-    // A large response is serialized in slices, so it cannot block the event loop for tens of ms.
-    stringifyResult: async (value) => `${await stringifyYielding(value)}\n`,
+    // A large response is serialized in slices, so it cannot block the event loop for tens of ms;
+    // one known to be small (or without data) natively, in one go.
+    stringifyResult: (value) =>
+      value.data == null || small.has(value.data) ? `${JSON.stringify(value)}\n` : stringifyYielding(value).then((text) => `${text}\n`),
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     plugins: [
@@ -227,9 +231,25 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
           maxPageSize: config.maxPageSize,
           production: config.production,
         },
-        options.admitEstimate,
+        // A large request runs in short stretches (see ExecutionBudget.expect), whoever admits it.
+        async (estimate, ctx) => {
+          ctx.budget.expect(estimate.objects);
+          await options.admitEstimate?.(estimate, ctx);
+        },
       ),
       requestEnd(log),
+      {
+        async requestDidStart() {
+          return {
+            async willSendResponse({ contextValue, response }) {
+              const expected = contextValue.budget?.expectedObjects;
+              if (response.body.kind !== 'single' || expected === undefined || expected > NATIVE_STRINGIFY_OBJECTS) return;
+              const { data } = response.body.singleResult;
+              if (data != null) small.add(data);
+            },
+          };
+        },
+      },
       ...(options.plugins ?? []),
       groupRepeatedErrorsPlugin(),
       // Last, so it reads the response as the client gets it (grouped, replaced when abandoned).

@@ -31,6 +31,7 @@ export interface ExecutionLimits {
 export class ExecutionBudget {
   private readonly controller = new AbortController();
   private items = 0;
+  private expected: number | undefined;
   private stopped: BffError | null = null;
   private readonly cancelDeadline: () => void;
   /** This request's time slices (see `Slicer`). */
@@ -73,6 +74,17 @@ export class ExecutionBudget {
     this.controller.abort(error);
   }
 
+  /** What the cost estimate says this request will produce: a large one yields more often. */
+  expect(objects: number): void {
+    this.expected = objects;
+    if (objects >= LARGE_REQUEST_OBJECTS) this.slicer.shorten();
+  }
+
+  /** The request's estimate (an upper bound on its response's values), once made. */
+  get expectedObjects(): number | undefined {
+    return this.expected;
+  }
+
   /** The request is over: the deadline no longer applies. */
   end(): void {
     this.cancelDeadline();
@@ -102,6 +114,18 @@ export const SLICE_MS = 2;
 export const SLICE_ITEMS = 250;
 
 /**
+ * A request estimated to hold at least this many objects is large (tens of milliseconds of
+ * work and more; the costliest the default limits accept, ~190,000 objects, takes ~400 ms):
+ * it runs in short stretches, so the requests beside it wait less for each of their turns.
+ * Smaller ones keep `SLICE_MS`, which costs them nothing when they run alone.
+ */
+export const LARGE_REQUEST_OBJECTS = 20_000;
+/** Stretch length of a large request (see `Slicer.shorten`). */
+export const LARGE_SLICE_MS = 0.5;
+/** List items per stretch of a large request. */
+export const LARGE_SLICE_ITEMS = 60;
+
+/**
  * Time slicing for one piece of work (a request's execution, a response's serialization).
  * Stretches are measured per piece of work, not per process: a small request that runs
  * beside a large one is never charged the large one's time, so it never waits behind the
@@ -110,6 +134,8 @@ export const SLICE_ITEMS = 250;
  * about `SLICE_MS` per turn of the event loop; several at once take `SLICE_MS` each in turn.
  */
 export class Slicer {
+  private sliceMs = SLICE_MS;
+  private sliceItems = SLICE_ITEMS;
   // When the current stretch began (-1: none) and the list items let through in it. Reset once
   // per event-loop turn by a setImmediate queued when the stretch starts, so the first check of
   // the next turn starts a new one.
@@ -133,7 +159,17 @@ export class Slicer {
 
   /** Whether this work has run long enough in this turn that it should yield. */
   get due(): boolean {
-    return this.stretch() > SLICE_MS;
+    return this.stretch() > this.sliceMs;
+  }
+
+  /**
+   * From now on this work runs in short stretches (`LARGE_SLICE_MS`, `LARGE_SLICE_ITEMS`): it
+   * is large, and every request that runs beside it waits up to one of its stretches for each
+   * of its own turns.
+   */
+  shorten(): void {
+    this.sliceMs = LARGE_SLICE_MS;
+    this.sliceItems = LARGE_SLICE_ITEMS;
   }
 
   /**
@@ -146,7 +182,7 @@ export class Slicer {
    */
   admit(count: number): boolean {
     const fresh = this.stretch() === 0 || this.items === 0;
-    if (!fresh && (this.items + count > SLICE_ITEMS || this.due)) return false;
+    if (!fresh && (this.items + count > this.sliceItems || this.due)) return false;
     this.items += count;
     return true;
   }

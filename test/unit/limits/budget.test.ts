@@ -1,7 +1,7 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { execute, parse } from 'graphql';
 import { ManualClock } from '../../../src/clock.js';
-import { applyBudget, ExecutionBudget } from '../../../src/limits/budget.js';
+import { applyBudget, ExecutionBudget, LARGE_REQUEST_OBJECTS, LARGE_SLICE_ITEMS, SLICE_ITEMS } from '../../../src/limits/budget.js';
 
 /** A schema of nested lists, sized by arguments, with the execution budget applied. */
 function schema() {
@@ -124,4 +124,23 @@ test('lists that all wait on one upstream answer are completed over several turn
   expect((result.data as { groups: unknown[] }).groups).toHaveLength(200);
   // 20,000 items, at most SLICE_ITEMS (250) per turn: many turns of the event loop, not one.
   expect(turns).toBeGreaterThanOrEqual(15);
+});
+
+test('a request estimated large runs in shorter stretches; a smaller one keeps the usual length', async () => {
+  // List items one stretch lets through, each stretch on a fresh turn, the most of five
+  // (a machine that deschedules the process can end a stretch early by time, never late).
+  const perStretch = async (objects: number) => {
+    let most = 0;
+    for (let run = 0; run < 5; run++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const { budget } = context();
+      budget.expect(objects);
+      let admitted = 0;
+      while (budget.slicer.admit(1)) admitted++;
+      most = Math.max(most, admitted);
+    }
+    return most;
+  };
+  expect(await perStretch(LARGE_REQUEST_OBJECTS - 1)).toBe(SLICE_ITEMS);
+  expect(await perStretch(LARGE_REQUEST_OBJECTS)).toBe(LARGE_SLICE_ITEMS);
 });
