@@ -189,7 +189,10 @@ async function main(): Promise<void> {
     };
     const config = loadConfig(env);
     const logFile = join(os.tmpdir(), `bench-noisy-${new Date(started).toISOString().replace(/[:.]/g, '-')}.log`);
-    const bff = new Child('bff', ['bff', JSON.stringify(env), logFile]);
+    // `--bff-node-flags=--max-semi-space-size=32,...`: Node flags of the BFF process (GC tuning).
+    const nodeFlags = option('bff-node-flags')?.split(',').filter(Boolean) ?? [];
+    if (nodeFlags.length > 0) log(`BFF node flags: ${nodeFlags.join(' ')}`);
+    const bff = new Child('bff', ['bff', JSON.stringify(env), logFile], { execArgv: nodeFlags });
     children.push(bff);
     const graphqlUrl = new URL(((await bff.ready) as { url: string }).url);
     const alice = `Bearer ${await issuer.signPersona('alice', { ttlSeconds: 3 * 3600 })}`;
