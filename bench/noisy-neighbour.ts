@@ -186,8 +186,11 @@ async function main(): Promise<void> {
       BILLING_API_URL: urls.billing,
       LICENSES_API_URL: urls.licenses,
       ALLOW_FREE_FORM_DOCUMENTS: 'true',
+      // `--bff-env=NAME=value,...`: settings that differ from the defaults (a limit under study).
+      ...Object.fromEntries((option('bff-env')?.split(',').filter(Boolean) ?? []).map((pair) => pair.split('=', 2) as [string, string])),
     };
     const config = loadConfig(env);
+    if (option('bff-env')) log(`BFF settings beyond the defaults: ${option('bff-env')}`);
     const logFile = join(os.tmpdir(), `bench-noisy-${new Date(started).toISOString().replace(/[:.]/g, '-')}.log`);
     // `--bff-node-flags=--max-semi-space-size=32,...`: Node flags of the BFF process (GC tuning).
     const nodeFlags = option('bff-node-flags')?.split(',').filter(Boolean) ?? [];
