@@ -22,6 +22,7 @@ import type { LimitStore } from './limits/limit-store.js';
 import { queryProtection } from './limits/query-shape.js';
 import { RefusalHold } from './limits/refusal-hold.js';
 import { NATIVE_STRINGIFY_OBJECTS, stringifyYielding } from './limits/stringify.js';
+import { LARGE_REQUEST_OBJECTS } from './limits/budget.js';
 import { documentGate } from './documents/request.js';
 import { TrustedDocuments } from './documents/trusted.js';
 import { groupRepeatedErrorsPlugin } from './error-grouping.js';
@@ -202,8 +203,9 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
   });
   if (documents.size > 0) log.info('documents.loaded', { documents: documents.size, manifests: config.trustedDocuments.manifests });
   const admit = documentGate(config.trustedDocuments, log);
-  // The data of responses whose estimate says they are small (see stringifyResult).
+  // The data of responses whose estimate says they are small, or large (see stringifyResult).
   const small = new WeakSet<object>();
+  const large = new WeakSet<object>();
   const apollo = new ApolloServer<RequestContext>({
     schema,
     introspection: !config.production,
@@ -219,7 +221,9 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     // A large response is serialized in slices, so it cannot block the event loop for tens of ms;
     // one known to be small (or without data) natively, in one go.
     stringifyResult: (value) =>
-      value.data == null || small.has(value.data) ? `${JSON.stringify(value)}\n` : stringifyYielding(value).then((text) => `${text}\n`),
+      value.data == null || small.has(value.data)
+        ? `${JSON.stringify(value)}\n`
+        : stringifyYielding(value, { background: large.has(value.data) }).then((text) => `${text}\n`),
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     plugins: [
@@ -243,9 +247,11 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
           return {
             async willSendResponse({ contextValue, response }) {
               const expected = contextValue.budget?.expectedObjects;
-              if (response.body.kind !== 'single' || expected === undefined || expected > NATIVE_STRINGIFY_OBJECTS) return;
+              if (response.body.kind !== 'single' || expected === undefined) return;
               const { data } = response.body.singleResult;
-              if (data != null) small.add(data);
+              if (data == null) return;
+              if (expected <= NATIVE_STRINGIFY_OBJECTS) small.add(data);
+              else if (expected >= LARGE_REQUEST_OBJECTS) large.add(data);
             },
           };
         },

@@ -21,10 +21,12 @@ export const NATIVE_STRINGIFY_OBJECTS = 10_000;
 const NATIVE_DEPTH = 6;
 
 /** `JSON.stringify(value)`, yielding between parts of a large value. */
-export async function stringifyYielding(value: unknown): Promise<string> {
-  // Short stretches: a response that takes more than one to write is a large one.
+export async function stringifyYielding(value: unknown, options: { readonly background?: boolean } = {}): Promise<string> {
+  // Short stretches: a response that takes more than one to write is a large one. A large
+  // request's (`background`) also steps back while smaller requests are in flight.
   const slicer = new Slicer();
-  slicer.shorten();
+  if (options.background) slicer.background();
+  else slicer.shorten();
   // The text so far: joined chunks, and the parts of the current one.
   const chunks: string[] = [];
   const parts: string[] = [];

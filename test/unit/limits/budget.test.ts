@@ -1,7 +1,14 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { execute, parse } from 'graphql';
 import { ManualClock } from '../../../src/clock.js';
-import { applyBudget, ExecutionBudget, LARGE_REQUEST_OBJECTS, LARGE_SLICE_ITEMS, SLICE_ITEMS } from '../../../src/limits/budget.js';
+import {
+  applyBudget,
+  ExecutionBudget,
+  LARGE_BACKOFF_MS,
+  LARGE_REQUEST_OBJECTS,
+  LARGE_SLICE_ITEMS,
+  SLICE_ITEMS,
+} from '../../../src/limits/budget.js';
 
 /** A schema of nested lists, sized by arguments, with the execution budget applied. */
 function schema() {
@@ -137,10 +144,41 @@ test('a request estimated large runs in shorter stretches; a smaller one keeps t
       budget.expect(objects);
       let admitted = 0;
       while (budget.slicer.admit(1)) admitted++;
+      budget.end();
       most = Math.max(most, admitted);
     }
     return most;
   };
   expect(await perStretch(LARGE_REQUEST_OBJECTS - 1)).toBe(SLICE_ITEMS);
   expect(await perStretch(LARGE_REQUEST_OBJECTS)).toBe(LARGE_SLICE_ITEMS);
+});
+
+test('a large request steps back while a smaller one is in flight, and runs on at once when none is', async () => {
+  const { budget: large } = context();
+  large.expect(LARGE_REQUEST_OBJECTS);
+  // Turns of the event loop until the large request's next stretch may start.
+  const turnsToNextStretch = async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    while (large.slicer.admit(1));
+    let turns = 0;
+    let waiting = true;
+    const tick = () => {
+      if (!waiting) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const started = performance.now();
+    await large.slicer.later(undefined, 1);
+    waiting = false;
+    return { turns, ms: performance.now() - started };
+  };
+  expect((await turnsToNextStretch()).turns).toBeLessThanOrEqual(2);
+
+  const { budget: small } = context();
+  small.expect(LARGE_REQUEST_OBJECTS - 1);
+  // A timer never fires early by more than the millisecond it is rounded to.
+  expect((await turnsToNextStretch()).ms).toBeGreaterThanOrEqual(LARGE_BACKOFF_MS - 1);
+  small.end();
+  expect((await turnsToNextStretch()).turns).toBeLessThanOrEqual(2);
 });
