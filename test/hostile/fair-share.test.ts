@@ -6,6 +6,7 @@
  */
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
+import { smallRequestsInFlight } from '../../src/limits/budget.js';
 import { customerBySlug, seedWorld } from '../../src/demo/world.js';
 import { type GqlResult, PRODUCTION, startStack, type TestStack } from '../helpers/stack.js';
 import { expectKnownCodes, expectNoLeak } from './leaks.js';
@@ -292,6 +293,8 @@ describe('fair sharing of work', () => {
       // The bucket refills with time: the refusal said when.
       clock.advance(Number(second.headers.get('retry-after')) * 1000);
       expect((await stack.gql(heavy, { token, variables: { id: acmeId } })).status).toBe(200);
+      // Every smaller request that ran is counted out again: large ones step back only while one runs.
+      expect(smallRequestsInFlight()).toBe(0);
     } finally {
       await stack.stop();
     }
