@@ -22,7 +22,7 @@ import type { LimitStore } from './limits/limit-store.js';
 import { queryProtection } from './limits/query-shape.js';
 import { RefusalHold } from './limits/refusal-hold.js';
 import { NATIVE_STRINGIFY_OBJECTS, stringifyYielding } from './limits/stringify.js';
-import { LARGE_REQUEST_OBJECTS } from './limits/budget.js';
+import { isLargeRequest } from './limits/budget.js';
 import { documentGate } from './documents/request.js';
 import { TrustedDocuments } from './documents/trusted.js';
 import { groupRepeatedErrorsPlugin } from './error-grouping.js';
@@ -203,9 +203,8 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
   });
   if (documents.size > 0) log.info('documents.loaded', { documents: documents.size, manifests: config.trustedDocuments.manifests });
   const admit = documentGate(config.trustedDocuments, log);
-  // The data of responses whose estimate says they are small, or large (see stringifyResult).
-  const small = new WeakSet<object>();
-  const large = new WeakSet<object>();
+  // The estimate of each response's request, by its data (stringifyResult sees only the response).
+  const estimated = new WeakMap<object, number>();
   const apollo = new ApolloServer<RequestContext>({
     schema,
     introspection: !config.production,
@@ -220,10 +219,12 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     formatError: (formatted) => formatError(formatted),
     // A large response is serialized in slices, so it cannot block the event loop for tens of ms;
     // one known to be small (or without data) natively, in one go.
-    stringifyResult: (value) =>
-      value.data == null || small.has(value.data)
+    stringifyResult: (value) => {
+      const objects = value.data == null ? 0 : estimated.get(value.data);
+      return objects !== undefined && objects <= NATIVE_STRINGIFY_OBJECTS
         ? `${JSON.stringify(value)}\n`
-        : stringifyYielding(value, { background: large.has(value.data) }).then((text) => `${text}\n`),
+        : stringifyYielding(value, { background: objects !== undefined && isLargeRequest(objects) }).then((text) => `${text}\n`);
+    },
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     plugins: [
@@ -249,9 +250,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
               const expected = contextValue.budget?.expectedObjects;
               if (response.body.kind !== 'single' || expected === undefined) return;
               const { data } = response.body.singleResult;
-              if (data == null) return;
-              if (expected <= NATIVE_STRINGIFY_OBJECTS) small.add(data);
-              else if (expected >= LARGE_REQUEST_OBJECTS) large.add(data);
+              if (data != null) estimated.set(data, expected);
             },
           };
         },

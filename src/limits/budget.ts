@@ -83,7 +83,7 @@ export class ExecutionBudget {
    */
   expect(objects: number): void {
     this.expected = objects;
-    if (objects >= LARGE_REQUEST_OBJECTS) this.slicer.background();
+    if (isLargeRequest(objects)) this.slicer.background();
     else if (!this.counted) {
       this.counted = true;
       smallInFlight++;
@@ -134,6 +134,11 @@ export const SLICE_ITEMS = 250;
  * Smaller ones keep `SLICE_MS`, which costs them nothing when they run alone.
  */
 export const LARGE_REQUEST_OBJECTS = 20_000;
+
+/** Whether a request estimated at `objects` is large (see `LARGE_REQUEST_OBJECTS`). */
+export function isLargeRequest(objects: number): boolean {
+  return objects >= LARGE_REQUEST_OBJECTS;
+}
 /**
  * While a smaller request is in flight, a large one pauses this long after each of its
  * stretches: it then takes at most about a fifth of the process (0.5 ms in 2.5), so the small

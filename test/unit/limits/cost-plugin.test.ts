@@ -19,7 +19,7 @@ import {
 } from 'graphql';
 import { ErrorCode } from '../../../src/errors.js';
 import { loadConfig } from '../../../src/config.js';
-import { COST_MESSAGES, costLimitPlugin, type CostLimitOptions } from '../../../src/limits/cost-plugin.js';
+import { COST_MESSAGES, costLimitPlugin, type CostLimitOptions, type CostLimitPlugin } from '../../../src/limits/cost-plugin.js';
 
 // The product's defaults, as an empty environment configures them.
 const DEFAULT_COST_LIMITS = { maxCost: loadConfig({}).queryLimits.maxCost, maxObjects: loadConfig({}).queryLimits.maxObjects };
@@ -253,20 +253,26 @@ describe('recommended defaults', () => {
   });
 });
 
+/** A plugin that records the estimate `plugin` kept for each request, as execution starts. */
+function estimatesSeen(plugin: CostLimitPlugin<BaseContext>) {
+  const seen: (CostEstimate | undefined)[] = [];
+  const reader: ApolloServerPlugin<BaseContext> = {
+    async requestDidStart() {
+      return {
+        async executionDidStart(requestContext) {
+          seen.push(plugin.estimateOf(requestContext));
+        },
+      };
+    },
+  };
+  return { reader, seen };
+}
+
 describe('the estimate is kept for what runs later', () => {
   test('by request context (a later plugin) and by context value (what resolvers see)', async () => {
     const plugin = costLimitPlugin<BaseContext>(DEV);
-    const inPlugin: (CostEstimate | undefined)[] = [];
+    const { reader, seen: inPlugin } = estimatesSeen(plugin);
     const inResolver: (CostEstimate | undefined)[] = [];
-    const reader: ApolloServerPlugin<BaseContext> = {
-      async requestDidStart() {
-        return {
-          async executionDidStart(requestContext) {
-            inPlugin.push(plugin.estimateOf(requestContext));
-          },
-        };
-      },
-    };
     const { schema } = countingSchema();
     const viewer = schema.getQueryType()!.getFields().viewer!;
     viewer.resolve = (_root, _args, context: BaseContext) => {
@@ -287,16 +293,7 @@ describe('the estimate is kept for what runs later', () => {
 describe('a document seen before is not walked again', () => {
   test('same text and variables: the same estimate object; other variables: their own estimate, as if fresh', async () => {
     const plugin = costLimitPlugin<BaseContext>(DEV);
-    const seen: (CostEstimate | undefined)[] = [];
-    const reader: ApolloServerPlugin<BaseContext> = {
-      async requestDidStart() {
-        return {
-          async executionDidStart(requestContext) {
-            seen.push(plugin.estimateOf(requestContext));
-          },
-        };
-      },
-    };
+    const { reader, seen } = estimatesSeen(plugin);
     const { schema } = countingSchema();
     const server = new ApolloServer<BaseContext>({ schema, includeStacktraceInErrorResponses: false, plugins: [plugin, reader] });
     await server.start();
