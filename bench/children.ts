@@ -1,4 +1,6 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FromChild, ToChild } from './child.js';
 
@@ -11,12 +13,33 @@ import type { FromChild, ToChild } from './child.js';
 /** This checkout's child entry point. */
 export const CHILD_ENTRY = fileURLToPath(new URL('./child.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
+/** This checkout's root. */
+export const CHECKOUT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+
+/**
+ * Compiles a checkout (its src/ and bench/, with its own tsconfig.json) to plain JavaScript in
+ * `<root>/.bench-build` and returns its compiled child entry point. Production runs compiled JS
+ * (`npm run start:prod`); under tsx every function literal also goes through esbuild's
+ * `__name` helper (an Object.defineProperty per closure created), which taxes the servers
+ * unevenly: the more closures a request builds, the more it pays.
+ */
+export function compiledChildEntry(root: string = CHECKOUT_ROOT): string {
+  const outDir = join(root, '.bench-build');
+  execFileSync(process.execPath, [TSC, '-p', join(root, 'tsconfig.json'), '--noEmit', 'false', '--sourceMap', 'false', '--outDir', outDir], {
+    stdio: 'inherit',
+  });
+  return join(outDir, 'bench', 'child.js');
+}
 
 /** How to start a child. */
 export interface ChildOptions {
   /** Extra Node flags (e.g. `--cpu-prof`). */
   readonly execArgv?: readonly string[];
-  /** Entry point (default: this checkout's bench/child.ts; run.ts --before forks another checkout's). */
+  /**
+   * Entry point (default: this checkout's bench/child.ts; run.ts --before forks another
+   * checkout's). A `.js` entry (see compiledChildEntry) runs on plain Node, a `.ts` one under tsx.
+   */
   readonly entry?: string;
 }
 
@@ -39,8 +62,9 @@ export class Child {
     options: ChildOptions = {},
   ) {
     // NODE_ENV=production as deployed: graphql-js then skips its development-mode checks.
-    this.process = fork(options.entry ?? CHILD_ENTRY, args, {
-      execArgv: ['--import', TSX, ...(options.execArgv ?? [])],
+    const entry = options.entry ?? CHILD_ENTRY;
+    this.process = fork(entry, args, {
+      execArgv: [...(entry.endsWith('.js') ? [] : ['--import', TSX]), ...(options.execArgv ?? [])],
       env: { ...process.env, NODE_ENV: 'production' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -4,10 +4,10 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { createDevIssuer } from '../src/demo/dev-issuer.js';
 import type { PersonaName } from '../src/demo/personas.js';
-import { Child, type Snapshot } from './children.js';
+import { Child, compiledChildEntry, type Snapshot } from './children.js';
 import { compareVisibility } from './compare.js';
 import type { InProcessOptions, InProcessResult } from './inprocess.js';
-import { postOnce, runLoad, type LoadResult } from './loadgen.js';
+import { postOnce, runInterleaved, type LoadResult } from './loadgen.js';
 import { BENCH_MAX_PAGE_SIZE, BENCH_SCALE, DISTINCT_TOKENS, SCENARIOS, type Scenario } from './scenarios.js';
 import { fmt, log, machineInfo, markdownTable, writeResults } from './report.js';
 import { median } from './stats.js';
@@ -21,9 +21,10 @@ import { VARIANT_LABELS, VARIANTS, type VariantName } from './variants.js';
  * Processes: this one (orchestrator + load generator), one child with the three demo
  * upstreams, one child per server variant (V1, V2, V3), all started once and kept for the
  * whole run; only one variant is under load at any time. Every round runs every scenario on
- * V1 and V2 (and on V3 in the first `stockRounds` rounds), the variant order rotating, so
- * machine noise hits all variants alike; ratios are taken between variants of the same round,
- * then the median over rounds is reported. See BENCHMARKS.md for the method.
+ * V1 and V2 (and on V3 in the first `stockRounds` rounds), the variants taking turns in
+ * 250 ms slices of one window (runInterleaved), so the machine's drift hits all variants
+ * alike; ratios are taken between variants of the same round, then the median over rounds is
+ * reported. See BENCHMARKS.md for the method.
  * Exits non-zero only when responses differ (V1 vs V2 for alice, data visibility V2 vs V3),
  * never because of timings: targets are printed as PASS/MISS.
  *
@@ -38,11 +39,12 @@ interface Mode {
   readonly rounds: number;
   readonly warmupMs: number;
   readonly durationMs: number;
-  /** A window stays open until concurrency x this many responses arrived (slow variants)... */
+  /** A slice stays open until concurrency x this many responses arrived (slow variants)... */
   readonly minResponsesPerWorker: number;
   /** ...for at most this long. */
   readonly maxDurationMs: number;
-  readonly maxRequests: number;
+  /** The variants of a scenario take turns in slices of this length (see runInterleaved). */
+  readonly sliceMs: number;
   /** Default load-generator concurrency (scenarios may lower it). */
   readonly concurrency: number;
   /**
@@ -68,7 +70,7 @@ const MODES: Record<Mode['name'], Mode> = {
     durationMs: 1500,
     minResponsesPerWorker: 1,
     maxDurationMs: 30_000,
-    maxRequests: 500_000,
+    sliceMs: 250,
     concurrency: 8,
     warmAllTokens: true,
     inProcess: { rounds: 60, block: 5, stockRounds: 5, stockBlock: 2, warmupRounds: 3 },
@@ -81,7 +83,7 @@ const MODES: Record<Mode['name'], Mode> = {
     durationMs: 1000,
     minResponsesPerWorker: 1,
     maxDurationMs: 20_000,
-    maxRequests: 200_000,
+    sliceMs: 250,
     concurrency: 8,
     warmAllTokens: true,
     inProcess: { rounds: 25, block: 4, stockRounds: 3, stockBlock: 1, warmupRounds: 2 },
@@ -94,7 +96,7 @@ const MODES: Record<Mode['name'], Mode> = {
     durationMs: 400,
     minResponsesPerWorker: 0,
     maxDurationMs: 400,
-    maxRequests: 100,
+    sliceMs: 200,
     concurrency: 2,
     warmAllTokens: false,
     inProcess: { rounds: 1, block: 1, stockRounds: 1, stockBlock: 1, warmupRounds: 0, queries: ['S2'] },
@@ -137,18 +139,24 @@ async function main(): Promise<void> {
   const flags = new Set(argv);
   const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   const base = MODES[flags.has('--smoke') ? 'smoke' : flags.has('--quick') ? 'quick' : 'full'];
-  // Investigation aids (not used by the npm scripts): --rounds=N, --only=S2,S3-10,
-  // --profile=V2 (a .cpuprofile of that server child, written to <tmpdir>/bench-profiles/).
+  // Investigation aids (not used by the npm scripts): --tsx (children from source), --rounds=N, --only=S2,S3-10,
+  // --profile=V2 or V1,V2 (a .cpuprofile of each such server child, written to <tmpdir>/bench-profiles/).
   const rounds = Number(option('rounds') ?? base.rounds);
   const mode: Mode = { ...base, rounds, stockRounds: Math.min(rounds, base.stockRounds) };
   const only = option('only')?.split(',');
   const scenarios = only ? SCENARIOS.filter((s) => only.includes(s.id)) : SCENARIOS;
   const profile = option('profile');
+  const profiled = new Set(profile?.split(',') ?? []);
   const beforeOption = option('before');
   const before = beforeOption === undefined ? undefined : resolve(beforeOption);
   if (before !== undefined && !existsSync(join(before, 'bench', 'child.ts')))
     throw new Error(`--before=${beforeOption}: no bench/child.ts there (give the root of another checkout)`);
   const beforeCommit = before === undefined ? undefined : gitCommit(before);
+  // Every child runs compiled JavaScript, as production does (`--tsx`: from source, no build).
+  const fromSource = flags.has('--tsx');
+  const entry = fromSource ? undefined : compiledChildEntry();
+  const beforeEntry = before === undefined ? undefined : fromSource ? join(before, 'bench', 'child.ts') : compiledChildEntry(before);
+  const own = entry === undefined ? {} : { entry };
   const columns: readonly Column[] = before === undefined ? VARIANTS : [...VARIANTS, BEFORE];
   const started = Date.now();
   const machine = machineInfo();
@@ -163,7 +171,7 @@ async function main(): Promise<void> {
   const children: Child[] = [];
   let failed = false;
   try {
-    const upstreamChild = new Child('upstreams', ['upstreams', String(BENCH_SCALE)]);
+    const upstreamChild = new Child('upstreams', ['upstreams', String(BENCH_SCALE)], own);
     children.push(upstreamChild);
     const upstreamReady = await upstreamChild.ready;
     const urls = JSON.stringify((upstreamReady as { urls: unknown }).urls);
@@ -171,9 +179,9 @@ async function main(): Promise<void> {
     for (const column of columns) {
       const variant = column === BEFORE ? 'V2' : column;
       servers[column] = new Child(column, ['server', variant, urls, jwksUrl, String(BENCH_MAX_PAGE_SIZE)], {
-        ...(profile === column ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } : {}),
+        ...(profiled.has(column) ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } : {}),
         // The other checkout's own child and server code (the child/IPC protocol is unchanged since 5766c77).
-        ...(column === BEFORE ? { entry: join(before!, 'bench', 'child.ts') } : {}),
+        ...(column === BEFORE ? { entry: beforeEntry! } : own),
       });
       children.push(servers[column]);
     }
@@ -241,38 +249,48 @@ async function main(): Promise<void> {
           ...(before === undefined ? [] : ([BEFORE] as const)),
         ];
         const order = variants.map((_, i) => variants[(i + round + index) % variants.length]!);
-        for (const variant of order) {
-          let before: Snapshot | undefined;
-          let after: Snapshot | undefined;
-          const concurrency = Math.min(mode.concurrency, scenario.concurrency ?? mode.concurrency);
-          const result = await runLoad({
-            url: serverUrls[variant],
-            body,
-            authorizations: authorizationsOf(scenario),
-            concurrency,
-            warmupMs: mode.warmupMs,
-            minWarmupRequests: mode.warmAllTokens && scenario.tokens === 'distinct' ? distinct.length : 0,
-            durationMs: mode.durationMs,
-            minRequests: concurrency * mode.minResponsesPerWorker,
-            maxDurationMs: mode.maxDurationMs,
-            maxRequests: mode.maxRequests,
-            expectedBytes: Buffer.byteLength(references[scenario.id]![variant].text),
-            beforeMeasure: async () => {
-              before = await servers[variant].snapshot();
-            },
-            afterMeasure: async () => {
-              after = await servers[variant].snapshot();
-            },
-          });
+        const concurrency = Math.min(mode.concurrency, scenario.concurrency ?? mode.concurrency);
+        // The variants take turns in short slices of one window (see runInterleaved); each
+        // server's CPU time and counters are read around each of its slices.
+        const totals = order.map(() => ({ cpuMs: 0, served: 0, upstreamCalls: 0 }));
+        const results = await runInterleaved({
+          targets: order.map((variant, i) => {
+            let before: Snapshot | undefined;
+            return {
+              url: serverUrls[variant],
+              expectedBytes: Buffer.byteLength(references[scenario.id]![variant].text),
+              beforeSlice: async () => {
+                before = await servers[variant].snapshot();
+              },
+              afterSlice: async () => {
+                const after = await servers[variant].snapshot();
+                totals[i]!.cpuMs += (after.cpuMicros - before!.cpuMicros) / 1000;
+                totals[i]!.served += after.served - before!.served;
+                totals[i]!.upstreamCalls += after.upstreamCalls - before!.upstreamCalls;
+              },
+            };
+          }),
+          body,
+          authorizations: authorizationsOf(scenario),
+          concurrency,
+          warmupMs: mode.warmupMs,
+          minWarmupRequests: mode.warmAllTokens && scenario.tokens === 'distinct' ? distinct.length : 0,
+          durationMs: mode.durationMs,
+          sliceMs: mode.sliceMs,
+          minRequestsPerWorker: mode.minResponsesPerWorker,
+          maxDurationMs: mode.maxDurationMs,
+        });
+        for (const [i, variant] of order.entries()) {
+          const result = results[i]!;
           const record: RunRecord = {
             ...result,
             concurrency,
             round,
             scenario: scenario.id,
             variant,
-            serverCpuMs: (after!.cpuMicros - before!.cpuMicros) / 1000,
-            served: after!.served - before!.served,
-            upstreamCalls: after!.upstreamCalls - before!.upstreamCalls,
+            serverCpuMs: totals[i]!.cpuMs,
+            served: totals[i]!.served,
+            upstreamCalls: totals[i]!.upstreamCalls,
           };
           runs.push(record);
           log(
@@ -291,7 +309,7 @@ async function main(): Promise<void> {
 
     // 3. In-process execution and the token cache, each in a fresh child (no load running).
     log('in-process execution...');
-    const inProcessChild = new Child('inprocess', ['inprocess', JSON.stringify(mode.inProcess)]);
+    const inProcessChild = new Child('inprocess', ['inprocess', JSON.stringify(mode.inProcess)], own);
     children.push(inProcessChild);
     const inProcess = ((await inProcessChild.ready) as { result: InProcessResult }).result;
     for (const query of inProcess.queries) {
@@ -300,7 +318,7 @@ async function main(): Promise<void> {
       problems.push(`in-process ${query.query}: V1 and V2 results differ`);
     }
     log('token cache microbenchmark...');
-    const tokenChild = new Child('tokens', ['tokens', jwksUrl, single.alice!.slice('Bearer '.length)]);
+    const tokenChild = new Child('tokens', ['tokens', jwksUrl, single.alice!.slice('Bearer '.length)], own);
     children.push(tokenChild);
     const tokens = ((await tokenChild.ready) as { result: TokenBenchResult }).result;
 
@@ -335,7 +353,7 @@ async function main(): Promise<void> {
       runs,
     });
     log(`raw figures: ${file}`);
-    if (profile) log(`CPU profile of ${profile}: ${PROFILE_DIR}`);
+    if (profile) log(`CPU profiles of ${profile}: ${PROFILE_DIR}`);
     log(`finished in ${fmt((finished - started) / 1000, 0)} s${failed ? ' — RESPONSES DIFFER, see above' : ''}`);
   } finally {
     await Promise.all(children.map((child) => child.stop()));
