@@ -4,7 +4,7 @@ import { createDevIssuer } from '../src/demo/dev-issuer.js';
 import type { TimedCall } from '../src/demo/http-service.js';
 import type { PersonaName } from '../src/demo/personas.js';
 import { sequentialWaves } from '../src/demo/timeline.js';
-import { Child } from './children.js';
+import { Child, compiledChildEntry } from './children.js';
 import { fmt, log, machineInfo, markdownTable, writeResults } from './report.js';
 import { ACME_ID, BENCH_MAX_PAGE_SIZE, BENCH_SCALE, FANOUT_QUERY, LIST_QUERY, USAGE_QUERY, VIEWER_QUERY } from './scenarios.js';
 import { median, quantile } from './stats.js';
@@ -140,12 +140,14 @@ async function main(): Promise<void> {
   const pools: Pool[] = [];
   const problems: string[] = [];
   try {
-    const upstreams = new Child('upstreams', ['upstreams', String(BENCH_SCALE)]);
+    // Compiled JavaScript, as production runs (`--tsx`: from source).
+    const own = argv.includes('--tsx') ? {} : { entry: compiledChildEntry() };
+    const upstreams = new Child('upstreams', ['upstreams', String(BENCH_SCALE)], own);
     children.push(upstreams);
     const urls = JSON.stringify(((await upstreams.ready) as { urls: unknown }).urls);
     const servers = {} as Record<VariantName, Child>;
     for (const variant of variants) {
-      servers[variant] = new Child(variant, ['server', variant, urls, jwksUrl, String(BENCH_MAX_PAGE_SIZE)]);
+      servers[variant] = new Child(variant, ['server', variant, urls, jwksUrl, String(BENCH_MAX_PAGE_SIZE)], own);
       children.push(servers[variant]);
     }
     const send = {} as Record<VariantName, (body: string, authorization: string) => Promise<Answer>>;

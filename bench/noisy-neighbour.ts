@@ -7,7 +7,7 @@ import { createDevIssuer, DEV_AUDIENCE, DEV_ISSUER } from '../src/demo/dev-issue
 import { createAuthorizedSchema } from '../src/schema.js';
 import { type Candidate, candidate, estimateOf, largestPredictedPage, SHAPES } from './attack-candidates.js';
 import type { AttackCounts, AttackOptions } from './attacker.js';
-import { Child } from './children.js';
+import { Child, compiledChildEntry } from './children.js';
 import { fmt, log, machineInfo, markdownTable, writeResults } from './report.js';
 import { ACME_ID, VIEWER_QUERY } from './scenarios.js';
 import { median, quantile } from './stats.js';
@@ -171,7 +171,9 @@ async function main(): Promise<void> {
   const children: Child[] = [];
   const pools: Pool[] = [];
   try {
-    const upstreams = new Child('upstreams', ['upstreams', String(SCALE)]);
+    // Compiled JavaScript, as production runs (`--tsx`: from source).
+    const own = argv.includes('--tsx') ? {} : { entry: compiledChildEntry() };
+    const upstreams = new Child('upstreams', ['upstreams', String(SCALE)], own);
     children.push(upstreams);
     const urls = ((await upstreams.ready) as { urls: { customers: string; billing: string; licenses: string } }).urls;
     // A production configuration: every limit at its default; free-form documents allowed (the
@@ -195,7 +197,7 @@ async function main(): Promise<void> {
     // `--bff-node-flags=--max-semi-space-size=32,...`: Node flags of the BFF process (GC tuning).
     const nodeFlags = option('bff-node-flags')?.split(',').filter(Boolean) ?? [];
     if (nodeFlags.length > 0) log(`BFF node flags: ${nodeFlags.join(' ')}`);
-    const bff = new Child('bff', ['bff', JSON.stringify(env), logFile], { execArgv: nodeFlags });
+    const bff = new Child('bff', ['bff', JSON.stringify(env), logFile], { ...own, execArgv: nodeFlags });
     children.push(bff);
     const graphqlUrl = new URL(((await bff.ready) as { url: string }).url);
     const alice = `Bearer ${await issuer.signPersona('alice', { ttlSeconds: 3 * 3600 })}`;
@@ -388,7 +390,7 @@ async function main(): Promise<void> {
         expectedBytes: attack.bytes,
         honourRetryAfter,
       };
-      const attacker = new Child('attacker', ['attack', JSON.stringify(options)]);
+      const attacker = new Child('attacker', ['attack', JSON.stringify(options)], own);
       children.push(attacker);
       await attacker.ready;
       await sleep(mode.attackWarmupMs);

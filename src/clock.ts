@@ -1,3 +1,5 @@
+import type { AbortLike } from './abort.js';
+
 /**
  * Time as a dependency. Everything that waits or expires (breakers, key cooldowns, caches,
  * license validity, rate limits, deadlines, retry pauses) takes one `Clock`, so tests move
@@ -9,7 +11,7 @@ export interface Clock {
   /** Runs `callback` once `ms` have passed on this clock; returns a function that cancels it. */
   schedule(ms: number, callback: () => void): () => void;
   /** Resolves once `ms` have passed on this clock; rejects with the signal's reason when aborted first. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep(ms: number, signal?: AbortLike): Promise<void>;
 }
 
 /** The real clock. Its timers never keep the process alive on their own. */
@@ -45,7 +47,7 @@ export class ManualClock implements Clock {
     };
   }
 
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  sleep(ms: number, signal?: AbortLike): Promise<void> {
     return sleepOn(this, ms, signal);
   }
 
@@ -76,7 +78,7 @@ export class ManualClock implements Clock {
   }
 }
 
-function sleepOn(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+function sleepOn(clock: Clock, ms: number, signal?: AbortLike): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);

@@ -7,6 +7,7 @@ import {
   isListType,
   isObjectType,
 } from 'graphql';
+import { Abort, type AbortLike } from '../abort.js';
 import type { Clock } from '../clock.js';
 import { type BffError, RequestTimeoutError, ResponseTooLargeError } from '../errors.js';
 import { isThenable } from '../authz/engine.js';
@@ -29,7 +30,7 @@ export interface ExecutionLimits {
 
 /** The budget of one request. */
 export class ExecutionBudget {
-  private readonly controller = new AbortController();
+  private readonly controller = new Abort();
   private items = 0;
   private expected: number | undefined;
   // Whether this request is counted in `smallInFlight`.
@@ -47,8 +48,8 @@ export class ExecutionBudget {
   }
 
   /** Aborted when the request is abandoned; upstream calls of the request listen to it. */
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  get signal(): AbortLike {
+    return this.controller;
   }
 
   /** Why the request was abandoned, or null while it may go on. */

@@ -1,4 +1,5 @@
 import { type Dispatcher, Pool } from 'undici';
+import { Abort, type AbortLike } from '../abort.js';
 import { BodyTooLarge, readBounded } from '../bounded-body.js';
 import type { Clock } from '../clock.js';
 import { UpstreamUnavailableError } from '../errors.js';
@@ -36,7 +37,7 @@ export interface UpstreamHttpOptions {
  */
 export interface CallContext {
   /** Aborted when the GraphQL request is abandoned (deadline, budget): the call stops. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortLike;
   /** Extra request headers: the request id, and the client's trace context when not traced here. */
   readonly headers?: Readonly<Record<string, string>>;
   /** The request's trace, opaque to this layer: handed to the observer, which parents spans on it. */
@@ -190,12 +191,12 @@ export class UpstreamHttp {
     method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
     path: string,
     body: unknown,
-    abandoned: AbortSignal | undefined,
+    abandoned: AbortLike | undefined,
     extraHeaders: Readonly<Record<string, string>> | undefined,
   ): Promise<T> {
-    // One controller ends the call for either reason: its own budget ran out (on the injected
+    // One signal ends the call for either reason: its own budget ran out (on the injected
     // clock), or the GraphQL request it serves was abandoned.
-    const controller = new AbortController();
+    const controller = new Abort();
     let timedOut = false;
     const cancelTimer = this.options.clock.schedule(this.options.timeoutMs, () => {
       timedOut = true;
@@ -210,7 +211,8 @@ export class UpstreamHttp {
         response = await this.pool.request({
           method,
           path,
-          signal: controller.signal,
+          // undici only reads `aborted`, `reason` and the abort listener (see src/abort.ts).
+          signal: controller as unknown as AbortSignal,
           headers: {
             ...extraHeaders,
             accept: 'application/json',
