@@ -36,7 +36,7 @@ export interface HttpOptions<C extends BaseContext> {
    * error carrying its HTTP status and headers, or null to go on. A flood of refused requests
    * then costs next to nothing, whatever it sends.
    */
-  readonly refuseEarly?: (req: IncomingMessage) => Promise<EarlyRefusal | null>;
+  readonly refuseEarly?: (req: IncomingMessage) => EarlyRefusal | null | Promise<EarlyRefusal | null>;
   /** `/readyz`: true while the instance should receive traffic. */
   readonly isReady: () => boolean;
   /** Development only: the explorer page and its offline assets (src/landing-page.ts). */
@@ -105,7 +105,8 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
     // spent on it (no request id, trace or log line of its own): a flood of such requests costs
     // a counter and at most one log line per minute, whatever it sends.
     if (req.method !== 'OPTIONS' && options.refuseEarly !== undefined) {
-      const refusal = await options.refuseEarly(req);
+      const early = options.refuseEarly(req);
+      const refusal = early instanceof Promise ? await early : early;
       if (refusal) {
         const refused = refusal.error;
         req.resume();

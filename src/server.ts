@@ -18,7 +18,7 @@ import { type BffError, ErrorCode, isKnownErrorCode } from './errors.js';
 import { createHttpServer, type EarlyRefusal, type HttpRoute } from './http.js';
 import { Admission } from './limits/admission.js';
 import { type AdmitEstimate, costLimitPlugin } from './limits/cost-plugin.js';
-import type { LimitStore } from './limits/limit-store.js';
+import { type LimitStore, whenReady } from './limits/limit-store.js';
 import { queryProtection } from './limits/query-shape.js';
 import { RefusalHold } from './limits/refusal-hold.js';
 import { NATIVE_STRINGIFY_OBJECTS, stringifyYielding } from './limits/stringify.js';
@@ -113,15 +113,15 @@ export function createBff(deps: BffDependencies): Bff {
     }),
     // A caller already known (its token verified recently) is held to its request rate before
     // its request is even read; the others are, once authenticated, in the context below.
-    refuseEarly: async (req) => {
+    refuseEarly: (req) => {
       const bearer = readBearer(req.headers.authorization);
       const principal = bearer.kind === 'token' ? verifier.cached(bearer.token) : undefined;
       if (principal === undefined) return null;
       known.set(req, principal);
-      const error = await admission.takeCallerRate(principal.subject);
-      if (error === null) return null;
       const caller = principal.subject;
-      return { error, answer: (send) => hold.answer(caller, send) };
+      return whenReady(admission.takeCallerRate(caller), (error) =>
+        error === null ? null : { error, answer: (send: () => void) => hold.answer(caller, send) },
+      );
     },
     context: async (req) => {
       let principal = known.get(req);
@@ -130,17 +130,20 @@ export function createBff(deps: BffDependencies): Bff {
         const refused = await admission.takeCallerRate(principal.subject);
         if (refused !== null) throw refused;
       }
-      const release = await admission.acquireCallerSlot(principal.subject);
+      // From memory the slot is there at once: no turn of the event loop for it.
+      const slot = admission.acquireCallerSlot(principal.subject);
+      const release = slot instanceof Promise ? await slot : slot;
       const ctx = createRequestContext(principal, contextDeps, telemetryOf(req));
       ctx.scope.onEnd(release);
       return ctx;
     },
     // Work is shared fairly too: the estimate is spent from the caller's bucket before anything
     // runs, and from the customer's once the caller's customer is known.
-    admitEstimate: async (estimate, ctx) => {
+    admitEstimate: (estimate, ctx) => {
       objectsOf.set(ctx, estimate.objects);
-      const refused = await admission.admitCallerWork(ctx.principal.subject, estimate.objects);
-      if (refused !== null) throw refused;
+      return whenReady(admission.admitCallerWork(ctx.principal.subject, estimate.objects), (refused) => {
+        if (refused !== null) throw refused;
+      });
     },
     plugins: [
       {
@@ -175,7 +178,7 @@ export interface GraphQLServerOptions {
   /** Admits (or refuses) an operation by its cost estimate, before anything runs. */
   readonly admitEstimate?: AdmitEstimate<RequestContext>;
   /** Refuses a request at the front door, before its body is read (see `HttpOptions.refuseEarly`). */
-  readonly refuseEarly?: (req: IncomingMessage) => Promise<EarlyRefusal | null>;
+  readonly refuseEarly?: (req: IncomingMessage) => EarlyRefusal | null | Promise<EarlyRefusal | null>;
   readonly landingToken?: () => Promise<string>;
   readonly isReady?: () => boolean;
   readonly telemetry?: Telemetry;
@@ -237,9 +240,9 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
           production: config.production,
         },
         // A large request runs in short stretches (see ExecutionBudget.expect), whoever admits it.
-        async (estimate, ctx) => {
+        (estimate, ctx) => {
           ctx.budget.expect(estimate.objects);
-          await options.admitEstimate?.(estimate, ctx);
+          return options.admitEstimate?.(estimate, ctx);
         },
       ),
       requestEnd(log),

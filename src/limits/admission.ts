@@ -1,11 +1,12 @@
 import type { Config } from '../config.js';
 import { RateLimitedError } from '../errors.js';
-import type { LimitStore, Release } from './limit-store.js';
+import { type LimitStore, type MaybePromise, type Release, whenReady } from './limit-store.js';
 
 /**
  * Fair sharing between tenants: a bound on concurrent requests per caller (token subject) and
  * per customer, and a token bucket per caller. The counters live in a `LimitStore` (in memory
- * per instance today; a shared store can back it without changing this module).
+ * per instance, or Redis for a fleet). Each answer comes as the store gives it: at once from
+ * memory, as a promise from Redis.
  */
 
 /** The bounds, from configuration (`config.fairShare`). */
@@ -22,40 +23,46 @@ export class Admission {
   ) {}
 
   /** Takes one request from `subject`'s rate: null, or the refusal (429) saying when to retry. */
-  async takeCallerRate(subject: string): Promise<RateLimitedError | null> {
-    const wait = await this.store.take(`rate:caller:${subject}`, this.limits.callerPerSecond, this.limits.callerBurst);
-    return wait > 0 ? new RateLimitedError('caller', wait) : null;
+  takeCallerRate(subject: string): MaybePromise<RateLimitedError | null> {
+    return whenReady(this.store.take(`rate:caller:${subject}`, this.limits.callerPerSecond, this.limits.callerBurst), (wait) =>
+      wait > 0 ? new RateLimitedError('caller', wait) : null,
+    );
   }
 
   /** Takes one of `subject`'s concurrent slots: a release for when the request ends, or throws `RateLimitedError` (429). */
-  async acquireCallerSlot(subject: string): Promise<Release> {
-    const release = await this.store.acquire(`concurrent:caller:${subject}`, this.limits.callerConcurrency);
-    if (release === null) throw new RateLimitedError('caller', CONCURRENCY_RETRY_MS);
-    return release;
+  acquireCallerSlot(subject: string): MaybePromise<Release> {
+    return whenReady(this.store.acquire(`concurrent:caller:${subject}`, this.limits.callerConcurrency), (release) => {
+      if (release === null) throw new RateLimitedError('caller', CONCURRENCY_RETRY_MS);
+      return release;
+    });
   }
 
   /**
    * Spends a request's estimated objects from its caller's bucket before it runs: null when
    * admitted, else the refusal (429) saying when the caller may ask that much again.
    */
-  async admitCallerWork(subject: string, objects: number): Promise<RateLimitedError | null> {
+  admitCallerWork(subject: string, objects: number): MaybePromise<RateLimitedError | null> {
     if (objects <= 0) return null;
     const { callerObjectsPerSecond: rate, callerObjectsBurst: burst } = this.limits;
-    const wait = await this.store.take(`objects:caller:${subject}`, rate, burst, Math.min(objects, burst));
-    return wait > 0 ? new RateLimitedError('caller', wait) : null;
+    return whenReady(this.store.take(`objects:caller:${subject}`, rate, burst, Math.min(objects, burst)), (wait) =>
+      wait > 0 ? new RateLimitedError('caller', wait) : null,
+    );
   }
 
   /** Spends a request's estimated objects from its customer's bucket (once the customer is known): null, or the refusal. */
-  async admitCustomerWork(customerId: string, objects: number): Promise<RateLimitedError | null> {
+  admitCustomerWork(customerId: string, objects: number): MaybePromise<RateLimitedError | null> {
     if (objects <= 0) return null;
     const { customerObjectsPerSecond: rate, customerObjectsBurst: burst } = this.limits;
-    const wait = await this.store.take(`objects:customer:${customerId}`, rate, burst, Math.min(objects, burst));
-    return wait > 0 ? new RateLimitedError('customer', wait) : null;
+    return whenReady(this.store.take(`objects:customer:${customerId}`, rate, burst, Math.min(objects, burst)), (wait) =>
+      wait > 0 ? new RateLimitedError('customer', wait) : null,
+    );
   }
 
   /** Admits one request for `customerId` (once the caller's customer is known): a release, or the refusal. */
-  async admitCustomer(customerId: string): Promise<Release | RateLimitedError> {
-    const release = await this.store.acquire(`concurrent:customer:${customerId}`, this.limits.customerConcurrency);
-    return release ?? new RateLimitedError('customer', CONCURRENCY_RETRY_MS);
+  admitCustomer(customerId: string): MaybePromise<Release | RateLimitedError> {
+    return whenReady(
+      this.store.acquire(`concurrent:customer:${customerId}`, this.limits.customerConcurrency),
+      (release) => release ?? new RateLimitedError('customer', CONCURRENCY_RETRY_MS),
+    );
   }
 }

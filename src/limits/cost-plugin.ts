@@ -26,7 +26,7 @@ export interface CostLimitOptions {
  * sharing spends it from the caller's bucket): a GraphQLError it throws refuses the request
  * with that error and its HTTP status.
  */
-export type AdmitEstimate<TContext> = (estimate: CostEstimate, contextValue: TContext) => Promise<void>;
+export type AdmitEstimate<TContext> = (estimate: CostEstimate, contextValue: TContext) => void | Promise<void>;
 
 /** Which limit an operation hit; also `extensions.exceeded` of the refusal. */
 export type ExceededLimit = 'objects' | 'cost';
@@ -98,7 +98,8 @@ export function costLimitPlugin<TContext extends BaseContext = BaseContext>(
           estimates.set(contextValue as object, estimate);
           const exceeded = exceededLimit(estimate, options);
           if (exceeded) throw refusal(exceeded, estimate, options);
-          await admit?.(estimate, contextValue);
+          const admitted = admit?.(estimate, contextValue);
+          if (admitted instanceof Promise) await admitted;
         },
       };
     },

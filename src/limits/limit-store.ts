@@ -2,9 +2,18 @@ import type { Clock } from '../clock.js';
 
 /**
  * Counters for fair sharing: concurrency slots and token buckets, per key (a tenant, a
- * subject, a client id). The interface is async so that a shared store (Redis) can implement
- * it for a fleet; the in-memory store below serves one instance.
+ * subject, a client id). A shared store (Redis) answers with promises, for a fleet; the
+ * in-memory store below, for one instance, answers at once: every request asks it five times,
+ * and a promise each was a turn of the microtask queue for nothing.
  */
+
+/** A value now, or later. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** `then(value)` at once when `value` is already there, else once it settles. */
+export function whenReady<T, U>(value: MaybePromise<T>, then: (settled: T) => U): MaybePromise<U> {
+  return value instanceof Promise ? value.then(then) : then(value);
+}
 
 /** Gives a concurrency slot back; calling it again does nothing. */
 export type Release = () => void;
@@ -15,14 +24,14 @@ export interface LimitStore {
    * Takes one of `limit` concurrent slots under `key`: a release function, or null when all
    * are taken. The caller must release on every path (finally), or the slot stays taken.
    */
-  acquire(key: string, limit: number): Promise<Release | null>;
+  acquire(key: string, limit: number): MaybePromise<Release | null>;
   /**
    * Takes `amount` tokens (default 1, at most `burst`) from bucket `key`, which refills at
    * `ratePerSecond` and holds at most `burst`: 0 when they were taken, else the milliseconds
    * until that many are available (nothing is taken then). A key seen for the first time
    * starts with a full bucket.
    */
-  take(key: string, ratePerSecond: number, burst: number, amount?: number): Promise<number>;
+  take(key: string, ratePerSecond: number, burst: number, amount?: number): MaybePromise<number>;
 }
 
 /** Options of the in-memory store. */
@@ -39,6 +48,8 @@ export interface MemoryLimitStoreOptions {
 
 /** The in-memory store, with its current size for tests and metrics. */
 export interface MemoryLimitStore extends LimitStore {
+  acquire(key: string, limit: number): Release | null;
+  take(key: string, ratePerSecond: number, burst: number, amount?: number): number;
   /** Keys currently held: slots with a holder, buckets not yet known to be full again. */
   readonly size: { readonly slots: number; readonly buckets: number };
 }
@@ -90,7 +101,7 @@ export function createMemoryLimitStore(options: MemoryLimitStoreOptions): Memory
   };
 
   return {
-    async acquire(key, limit) {
+    acquire(key, limit) {
       if (!(limit >= 0)) throw new RangeError(`limit must be >= 0, got ${limit}`);
       const held = slots.get(key) ?? 0;
       if (held >= limit) return null;
@@ -106,7 +117,7 @@ export function createMemoryLimitStore(options: MemoryLimitStoreOptions): Memory
       };
     },
 
-    async take(key, ratePerSecond, burst, amount = 1) {
+    take(key, ratePerSecond, burst, amount = 1) {
       if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond)) throw new RangeError(`ratePerSecond must be > 0, got ${ratePerSecond}`);
       if (!(burst >= 1) || !Number.isFinite(burst)) throw new RangeError(`burst must be >= 1, got ${burst}`);
       if (!(amount > 0 && amount <= burst)) throw new RangeError(`amount must be in (0, burst], got ${amount} (burst ${burst})`);
