@@ -85,7 +85,6 @@ export interface Bff {
 export function createBff(deps: BffDependencies): Bff {
   const { config, verifier, upstreams, log, clock } = deps;
   const admission = new Admission(deps.limitStore, config.fairShare);
-  const objectsOf = new WeakMap<RequestContext, number>();
   // Callers the front door already found in the token cache (and held to their rate).
   const known = new WeakMap<IncomingMessage, Principal>();
   // A caller that keeps sending while refused is answered late (see RefusalHold).
@@ -140,7 +139,6 @@ export function createBff(deps: BffDependencies): Bff {
     // Work is shared fairly too: the estimate is spent from the caller's bucket before anything
     // runs, and from the customer's once the caller's customer is known.
     admitEstimate: (estimate, ctx) => {
-      objectsOf.set(ctx, estimate.objects);
       return whenReady(admission.admitCallerWork(ctx.principal.subject, estimate.objects), (refused) => {
         if (refused !== null) throw refused;
       });
@@ -151,7 +149,7 @@ export function createBff(deps: BffDependencies): Bff {
         async requestDidStart() {
           return {
             async executionDidStart({ contextValue, document }) {
-              lookAhead(contextValue, document, admission, objectsOf.get(contextValue) ?? 0);
+              lookAhead(contextValue, document, admission, contextValue.budget.expectedObjects ?? 0);
             },
           };
         },

@@ -1,12 +1,12 @@
-import type { ApolloServerPlugin, BaseContext, GraphQLRequestContext } from '@apollo/server';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { QueryTooComplexError } from '../errors.js';
 import { costAnnotationProblems, estimateCost, type CostEstimate } from './cost.js';
 
 /**
  * Refuses operations whose cost estimate (src/limits/cost.ts) exceeds a limit, after the
- * operation is resolved and before any resolver runs, and keeps the estimate of every request
- * for what runs later (the execution budget).
+ * operation is resolved and before any resolver runs, and hands the estimate of every other
+ * request to `admit` (the execution budget and fair sharing keep what they need of it).
  */
 
 /** The limits and what the estimate needs to know about the server. */
@@ -37,14 +37,6 @@ export const COST_MESSAGES: Readonly<Record<ExceededLimit, string>> = {
   cost: 'The query costs more than the limit allows.',
 };
 
-/** The plugin, plus access to the estimate it made for a request. */
-export interface CostLimitPlugin<TContext extends BaseContext> extends ApolloServerPlugin<TContext> {
-  /** The estimate of a request, by its request context; undefined before `didResolveOperation` or when none was made. */
-  estimateOf(requestContext: GraphQLRequestContext<TContext>): CostEstimate | undefined;
-  /** The same, by the request's context value (what resolvers see). */
-  estimateForContext(contextValue: TContext): CostEstimate | undefined;
-}
-
 // Variable sets remembered per document, and the longest key (operation and variables as JSON) worth remembering.
 const MEMO_PER_DOCUMENT = 64;
 const MEMO_KEY_MAX = 2048;
@@ -53,12 +45,10 @@ const MEMO_KEY_MAX = 2048;
 export function costLimitPlugin<TContext extends BaseContext = BaseContext>(
   options: CostLimitOptions,
   admit?: AdmitEstimate<TContext>,
-): CostLimitPlugin<TContext> {
+): ApolloServerPlugin<TContext> {
   for (const name of ['maxCost', 'maxObjects'] as const) {
     if (!(options[name] >= 0)) throw new RangeError(`${name} must be a number >= 0, got ${options[name]}`);
   }
-  // Keyed weakly by the request context and by the context value: both die with the request.
-  const estimates = new WeakMap<object, CostEstimate>();
   // Estimates of documents seen before (Apollo's document store hands back the same parsed
   // document for the same text), by operation and variables: an SPA sends a handful of
   // operations with a few variable sets, so most requests skip the walk. Bounded per document.
@@ -94,8 +84,6 @@ export function costLimitPlugin<TContext extends BaseContext = BaseContext>(
           if (!operation) return;
           const estimate = estimateOnce(schema, document, operation, request.variables);
           if (!estimate) return;
-          estimates.set(requestContext, estimate);
-          estimates.set(contextValue as object, estimate);
           const exceeded = exceededLimit(estimate, options);
           if (exceeded) throw refusal(exceeded, estimate, options);
           const admitted = admit?.(estimate, contextValue);
@@ -103,8 +91,6 @@ export function costLimitPlugin<TContext extends BaseContext = BaseContext>(
         },
       };
     },
-    estimateOf: (requestContext) => estimates.get(requestContext),
-    estimateForContext: (contextValue) => estimates.get(contextValue as object),
   };
 }
 

@@ -19,7 +19,7 @@ import {
 } from 'graphql';
 import { ErrorCode } from '../../../src/errors.js';
 import { loadConfig } from '../../../src/config.js';
-import { COST_MESSAGES, costLimitPlugin, type CostLimitOptions, type CostLimitPlugin } from '../../../src/limits/cost-plugin.js';
+import { COST_MESSAGES, costLimitPlugin, type CostLimitOptions } from '../../../src/limits/cost-plugin.js';
 
 // The product's defaults, as an empty environment configures them.
 const DEFAULT_COST_LIMITS = { maxCost: loadConfig({}).queryLimits.maxCost, maxObjects: loadConfig({}).queryLimits.maxObjects };
@@ -253,49 +253,45 @@ describe('recommended defaults', () => {
   });
 });
 
-/** A plugin that records the estimate `plugin` kept for each request, as execution starts. */
-function estimatesSeen(plugin: CostLimitPlugin<BaseContext>) {
-  const seen: (CostEstimate | undefined)[] = [];
-  const reader: ApolloServerPlugin<BaseContext> = {
-    async requestDidStart() {
-      return {
-        async executionDidStart(requestContext) {
-          seen.push(plugin.estimateOf(requestContext));
-        },
-      };
-    },
-  };
-  return { reader, seen };
+/** The plugin, with an admission that records the estimate of every request it admits. */
+function recordingPlugin() {
+  const seen: CostEstimate[] = [];
+  const plugin = costLimitPlugin<BaseContext>(DEV, (estimate) => {
+    seen.push(estimate);
+  });
+  return { plugin, seen };
 }
 
-describe('the estimate is kept for what runs later', () => {
-  test('by request context (a later plugin) and by context value (what resolvers see)', async () => {
-    const plugin = costLimitPlugin<BaseContext>(DEV);
-    const { reader, seen: inPlugin } = estimatesSeen(plugin);
-    const inResolver: (CostEstimate | undefined)[] = [];
+describe('the estimate is handed on before anything runs', () => {
+  test('admit gets it once per admitted request, before any resolver', async () => {
+    let resolved = 0;
+    const admittedAfter: number[] = [];
+    const inPlugin: CostEstimate[] = [];
+    const plugin = costLimitPlugin<BaseContext>(DEV, (estimate) => {
+      admittedAfter.push(resolved);
+      inPlugin.push(estimate);
+    });
     const { schema } = countingSchema();
     const viewer = schema.getQueryType()!.getFields().viewer!;
-    viewer.resolve = (_root, _args, context: BaseContext) => {
-      inResolver.push(plugin.estimateForContext(context));
+    viewer.resolve = () => {
+      resolved++;
       return {};
     };
-    const server = new ApolloServer<BaseContext>({ schema, includeStacktraceInErrorResponses: false, plugins: [plugin, reader] });
+    const server = new ApolloServer<BaseContext>({ schema, includeStacktraceInErrorResponses: false, plugins: [plugin] });
     await server.start();
     expectAccepted(await server.executeOperation({ query: SANDBOX }));
     await server.stop();
     expect(inPlugin).toEqual([estimateOf(SANDBOX)]);
-    expect(inResolver).toHaveLength(1);
-    expect(inResolver[0]).toBe(inPlugin[0]);
-    expect(plugin.estimateForContext({})).toBeUndefined();
+    expect(admittedAfter).toEqual([0]);
+    expect(resolved).toBe(1);
   });
 });
 
 describe('a document seen before is not walked again', () => {
   test('same text and variables: the same estimate object; other variables: their own estimate, as if fresh', async () => {
-    const plugin = costLimitPlugin<BaseContext>(DEV);
-    const { reader, seen } = estimatesSeen(plugin);
+    const { plugin, seen } = recordingPlugin();
     const { schema } = countingSchema();
-    const server = new ApolloServer<BaseContext>({ schema, includeStacktraceInErrorResponses: false, plugins: [plugin, reader] });
+    const server = new ApolloServer<BaseContext>({ schema, includeStacktraceInErrorResponses: false, plugins: [plugin] });
     await server.start();
     const query = 'query Page($id: ID!, $n: Int) { customer(id: $id) { invoices(first: $n) { edges { node { number } } } } }';
     const run = (variables: Record<string, unknown>) => server.executeOperation({ query, variables });
