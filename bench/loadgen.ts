@@ -9,18 +9,29 @@ import { quantile } from './stats.js';
  * the generator cheap: the 2 cores are shared with the server under test.
  */
 
-/** One load run. */
-export interface LoadOptions {
+/** A server under load: where, and what a correct answer looks like. */
+export interface Target {
   /** Full URL of the GraphQL endpoint (loopback only). */
   readonly url: string;
+  /** Expected response size in bytes; a response of another size is counted as a mismatch. */
+  readonly expectedBytes?: number;
+}
+
+/** What is sent, by how many closed-loop workers, after how much warm-up. */
+export interface Workload {
   /** JSON request body. */
   readonly body: string;
   /** Authorization header values, used round robin (one entry = one token). */
   readonly authorizations: readonly string[];
   readonly concurrency: number;
+  /** Warm-up (not measured), of each target. */
   readonly warmupMs: number;
   /** Warm-up also lasts until this many responses arrived (e.g. one per distinct token). */
   readonly minWarmupRequests?: number;
+}
+
+/** One load run. */
+export interface LoadOptions extends Target, Workload {
   readonly durationMs: number;
   /** The window also stays open until this many responses arrived (slow variants)... */
   readonly minRequests?: number;
@@ -28,8 +39,6 @@ export interface LoadOptions {
   readonly maxDurationMs?: number;
   /** Upper bound on measured requests (the run ends early when reached). */
   readonly maxRequests: number;
-  /** Expected response size in bytes; a response of another size is counted as a mismatch. */
-  readonly expectedBytes?: number;
   /** Called after warm-up, before the measured window opens. */
   readonly beforeMeasure?: () => Promise<void>;
   /** Called when the measured window closes, before the workers stop. */
@@ -60,92 +69,45 @@ export async function postOnce(url: string, body: string, authorization: string)
 
 /** Runs warm-up, then the measured window, with `concurrency` closed-loop workers. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const target = new URL(options.url);
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(target.hostname))
-    throw new Error(`loadgen: refusing non-loopback target ${target.hostname}`);
-  const pool = new Pool(target.origin, { connections: options.concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
-  const headers = options.authorizations.map((authorization) => ({ 'content-type': 'application/json', authorization }));
-  const latencies = new Float64Array(options.maxRequests);
-  let recorded = 0;
+  const driver = new Driver(options, options);
   let completed = 0;
-  let firstMismatch: string | undefined;
-  let failures = 0;
-  let sizeMismatches = 0;
-  let next = 0;
   let phase: 'warmup' | 'measure' | 'done' = 'warmup';
-
+  let windowFull: () => void = () => {};
+  const full = new Promise<void>((resolve) => (windowFull = resolve));
   const worker = async () => {
     while (phase !== 'done') {
-      const h = headers[next++ % headers.length]!;
-      const start = performance.now();
-      let ok = false;
-      let bytes = 0;
-      let chunks: Buffer[] | undefined = firstMismatch === undefined ? [] : undefined;
-      try {
-        const response = await pool.request({ path: target.pathname, method: 'POST', headers: h, body: options.body });
-        for await (const chunk of response.body) {
-          bytes += (chunk as Buffer).length;
-          // Keep the beginning of the body while no mismatch has been seen, to report one.
-          if (chunks !== undefined && bytes <= 4096) chunks.push(chunk as Buffer);
-        }
-        ok = response.statusCode === 200;
-        if (!ok) chunks?.unshift(Buffer.from(`HTTP ${response.statusCode} `));
-      } catch (error) {
-        ok = false;
-        chunks = [Buffer.from(String(error))];
-      }
-      const elapsed = performance.now() - start;
+      const elapsed = await driver.send();
       completed++;
-      const mismatch = ok && options.expectedBytes !== undefined && bytes !== options.expectedBytes;
-      if (!ok) failures++;
-      else if (mismatch) sizeMismatches++;
-      if ((!ok || mismatch) && firstMismatch === undefined)
-        firstMismatch = Buffer.concat(chunks ?? [])
-          .toString('utf8')
-          .slice(0, 2000);
-      if (phase === 'measure' && recorded < latencies.length) {
-        latencies[recorded++] = elapsed;
-        if (recorded === latencies.length) windowFull();
+      if (phase === 'measure' && driver.recorded < options.maxRequests) {
+        driver.record(elapsed);
+        if (driver.recorded === options.maxRequests) windowFull();
       }
     }
   };
-
-  let windowFull: () => void = () => {};
-  const full = new Promise<void>((resolve) => (windowFull = resolve));
-  const workers = Array.from({ length: options.concurrency }, worker);
-  const warmupStart = performance.now();
-  await sleep(options.warmupMs);
-  const hardCap = options.maxDurationMs ?? options.durationMs;
-  while (completed < (options.minWarmupRequests ?? 0) && performance.now() - warmupStart < hardCap) await sleep(10);
-  await options.beforeMeasure?.();
-  phase = 'measure';
-  const windowStart = performance.now();
-  await Promise.race([sleep(options.durationMs), full]);
-  while (recorded < Math.min(options.minRequests ?? 0, latencies.length) && performance.now() - windowStart < hardCap) await sleep(10);
-  // The window closes when the server has taken its snapshot, so requests and CPU time
-  // cover the same span (give or take one IPC hop at each end).
-  await options.afterMeasure?.();
-  const windowEnd = performance.now();
-  const requests = recorded;
-  phase = 'done';
-  await Promise.all(workers);
-  await pool.close();
-
-  const seconds = (windowEnd - windowStart) / 1000;
-  const sorted = latencies.slice(0, requests).sort();
-  let sum = 0;
-  for (const value of sorted) sum += value;
-  return {
-    requests,
-    seconds,
-    rps: requests / seconds,
-    p50Ms: quantile(sorted, 0.5),
-    p99Ms: quantile(sorted, 0.99),
-    meanMs: requests === 0 ? Number.NaN : sum / requests,
-    failures,
-    sizeMismatches,
-    ...(firstMismatch === undefined ? {} : { firstMismatch }),
-  };
+  try {
+    const workers = Array.from({ length: options.concurrency }, worker);
+    const warmupStart = performance.now();
+    await sleep(options.warmupMs);
+    const hardCap = options.maxDurationMs ?? options.durationMs;
+    while (completed < (options.minWarmupRequests ?? 0) && performance.now() - warmupStart < hardCap) await sleep(10);
+    await options.beforeMeasure?.();
+    phase = 'measure';
+    const windowStart = performance.now();
+    await Promise.race([sleep(options.durationMs), full]);
+    const minRequests = Math.min(options.minRequests ?? 0, options.maxRequests);
+    while (driver.recorded < minRequests && performance.now() - windowStart < hardCap) await sleep(10);
+    // The window closes when the server has taken its snapshot, so requests and CPU time
+    // cover the same span (give or take one IPC hop at each end).
+    await options.afterMeasure?.();
+    const windowMs = performance.now() - windowStart;
+    phase = 'done';
+    // In-flight answers are drained (their failures still count) but not recorded.
+    await Promise.all(workers);
+    return driver.result(windowMs);
+  } finally {
+    phase = 'done';
+    await driver.close();
+  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -153,11 +115,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** One server of an interleaved run. */
-export interface InterleavedTarget {
-  /** Full URL of the GraphQL endpoint (loopback only). */
-  readonly url: string;
-  /** Expected response size in bytes; a response of another size is counted as a mismatch. */
-  readonly expectedBytes?: number;
+export interface InterleavedTarget extends Target {
   /** Called before each of this target's measured slices (e.g. to snapshot its CPU time)... */
   readonly beforeSlice?: () => Promise<void>;
   /** ...and after it, once its last request of the slice has been answered. */
@@ -165,17 +123,8 @@ export interface InterleavedTarget {
 }
 
 /** Several servers measured in alternating slices of one window (see runInterleaved). */
-export interface InterleavedOptions {
+export interface InterleavedOptions extends Workload {
   readonly targets: readonly InterleavedTarget[];
-  /** JSON request body. */
-  readonly body: string;
-  /** Authorization header values, used round robin (one entry = one token). */
-  readonly authorizations: readonly string[];
-  readonly concurrency: number;
-  /** Warm-up of each target, before any slice (not measured). */
-  readonly warmupMs: number;
-  /** Warm-up also lasts until this many responses arrived (e.g. one per distinct token). */
-  readonly minWarmupRequests?: number;
   /** Measured time per target, over all its slices. */
   readonly durationMs: number;
   /** Length of one slice: the targets take turns this often. */
@@ -239,7 +188,7 @@ class Driver {
 
   constructor(
     readonly target: InterleavedTarget,
-    private readonly options: InterleavedOptions,
+    private readonly options: Workload,
   ) {
     const url = new URL(target.url);
     if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
@@ -263,13 +212,24 @@ class Driver {
         const elapsed = await this.send();
         mine++;
         answered++;
-        if (record) this.latencies.push(elapsed);
+        if (record) this.record(elapsed);
       }
     };
     await Promise.all(Array.from({ length: this.options.concurrency }, worker));
     return answered;
   }
 
+  /** Answers recorded so far. */
+  get recorded(): number {
+    return this.latencies.length;
+  }
+
+  /** Records one answer's latency (ms) as measured. */
+  record(elapsed: number): void {
+    this.latencies.push(elapsed);
+  }
+
+  /** What the recorded answers measured, over `ms` of measured time. */
   result(ms: number): LoadResult {
     const sorted = Float64Array.from(this.latencies).sort();
     let sum = 0;
@@ -292,7 +252,7 @@ class Driver {
   }
 
   /** One request; its latency in ms. Failures and size mismatches are counted, the first kept. */
-  private async send(): Promise<number> {
+  async send(): Promise<number> {
     const h = this.headers[this.next++ % this.headers.length]!;
     const start = performance.now();
     let ok = false;
