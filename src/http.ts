@@ -1,6 +1,6 @@
 import { writeInSlices } from './limits/stringify.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLResponse } from '@apollo/server';
 import { BodyTooLarge, readBounded } from './bounded-body.js';
 import { RateLimitedLog } from './auth/rejections.js';
 import { type Clock, systemClock } from './clock.js';
@@ -29,6 +29,13 @@ export interface HttpOptions<C extends BaseContext> {
   readonly corsAllowedHeaders?: readonly string[];
   /** Builds the request context; `document` says what the request's document is (see src/documents/request.ts). */
   readonly context: (req: IncomingMessage, document: DocumentAdmission) => Promise<C>;
+  /**
+   * Called with the request's context once its response is built, however the request went:
+   * Apollo refuses some requests after their context was built (`variables` that are not an
+   * object, a GET with a mutation) without any plugin seeing them, and what the context holds
+   * (a caller's concurrency slot) must still be given back. Must be idempotent.
+   */
+  readonly endContext?: (context: C) => void;
   /** The SPAs' trusted documents: ids in requests are resolved against them before Apollo reads the request. */
   readonly documents?: TrustedDocuments;
   /**
@@ -183,10 +190,16 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search, body },
-      context: () => options.context(req, document),
-    });
+    let built: C | undefined;
+    let response: HTTPGraphQLResponse;
+    try {
+      response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search, body },
+        context: async () => (built = await options.context(req, document)),
+      });
+    } finally {
+      if (built !== undefined) options.endContext?.(built);
+    }
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {

@@ -278,7 +278,12 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     context: async (req, document) => {
       try {
         const context = await options.context(req);
-        admit(document, context.principal);
+        try {
+          admit(document, context.principal);
+        } catch (error) {
+          context.scope.end();
+          throw error;
+        }
         return context;
       } catch (error) {
         // Refused before execution (401, 429, 503, a document not allowed): no plugin sees it.
@@ -286,6 +291,8 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
         throw error;
       }
     },
+    // Whatever Apollo did with the request (it refuses some without a plugin seeing them).
+    endContext: (context) => context.scope.end(),
     ...(options.refuseEarly ? { refuseEarly: options.refuseEarly } : {}),
     isReady: () => ready && (options.isReady?.() ?? true),
     ...(config.production

@@ -263,6 +263,32 @@ describe('fair sharing', () => {
       await stack.stop();
     }
   });
+  test('a request Apollo refuses after its context was built gives its slot back', async () => {
+    const stack = await startStack({ env: { RATE_LIMIT_CALLER_CONCURRENCY: '2' } });
+    try {
+      const token = await stack.token('alice');
+      const send = (init: { method: string; body?: string; search?: string }) =>
+        fetch(`${stack.url}${init.search ?? ''}`, {
+          method: init.method,
+          headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true', authorization: `Bearer ${token}` },
+          ...(init.body === undefined ? {} : { body: init.body }),
+        });
+      // Both are refused by Apollo itself, after the context (and its slot) exists, with no plugin called.
+      for (let i = 0; i < 3; i++) {
+        const stringVariables = await send({ method: 'POST', body: '{"query": "{ viewer { subject } }", "variables": "{}"}' });
+        expect(stringVariables.status).toBe(400);
+        expect(((await stringVariables.json()) as GqlResult<unknown>).errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+        const mutationByGet = await send({ method: 'GET', search: `?query=${encodeURIComponent('mutation { __typename }')}` });
+        expect(mutationByGet.status).toBe(405);
+        await mutationByGet.text();
+      }
+      // Six refusals on a bound of two: alice is still served, and nothing is left counted in flight.
+      expect((await stack.gql('{ viewer { subject } }', { token })).status).toBe(200);
+      expect(smallRequestsInFlight()).toBe(0);
+    } finally {
+      await stack.stop();
+    }
+  });
 });
 
 describe('fair sharing of work', () => {
