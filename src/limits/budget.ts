@@ -33,7 +33,7 @@ export class ExecutionBudget {
   private readonly controller = new Abort();
   private items = 0;
   private expected: number | undefined;
-  // Whether this request is counted in `smallInFlight`.
+  // Whether this request is counted in `smallInFlight` (from creation until known large, or its end).
   private counted = false;
   private stopped: BffError | null = null;
   private readonly cancelDeadline: () => void;
@@ -45,6 +45,9 @@ export class ExecutionBudget {
     clock: Clock,
   ) {
     this.cancelDeadline = clock.schedule(limits.timeoutMs, () => this.abandon(new RequestTimeoutError(limits.timeoutMs)));
+    // Counted as smaller from the start: until its estimate says otherwise, a request may be small.
+    this.counted = true;
+    smallInFlight++;
   }
 
   /** Aborted when the request is abandoned; upstream calls of the request listen to it. */
@@ -78,16 +81,17 @@ export class ExecutionBudget {
   }
 
   /**
-   * What the cost estimate says this request will produce: a large one yields more often, and
-   * steps back while smaller requests are in flight (see `Slicer.shorten`); a smaller one is
-   * counted as in flight until it ends.
+   * What the cost estimate says this request will produce. A large one runs in the background
+   * (see `Slicer.background`) and no longer counts as a smaller request in flight; every other
+   * request counts from its budget's creation (before its estimate is known) until it ends.
    */
   expect(objects: number): void {
     this.expected = objects;
-    if (isLargeRequest(objects)) this.slicer.background();
-    else if (!this.counted) {
-      this.counted = true;
-      smallInFlight++;
+    if (!isLargeRequest(objects)) return;
+    this.slicer.background();
+    if (this.counted) {
+      this.counted = false;
+      smallInFlight--;
     }
   }
 
@@ -131,8 +135,10 @@ export const SLICE_ITEMS = 250;
 /**
  * A request estimated to hold at least this many objects is large (tens of milliseconds of
  * work and more; the costliest the default limits accept, ~190,000 objects, takes ~400 ms):
- * it runs in short stretches, so the requests beside it wait less for each of their turns.
- * Smaller ones keep `SLICE_MS`, which costs them nothing when they run alone.
+ * while a smaller request is in flight it runs in short stretches and pauses between them, so
+ * the requests beside it wait less for each of their turns. Alone (or beside other large
+ * ones) it runs the usual `SLICE_MS` stretches: short ones would cost it a turn of the event
+ * loop per 60 items and save nobody a wait.
  */
 export const LARGE_REQUEST_OBJECTS = 20_000;
 
@@ -147,17 +153,19 @@ export function isLargeRequest(objects: number): boolean {
  */
 export const LARGE_BACKOFF_MS = 2;
 
-// Requests estimated under LARGE_REQUEST_OBJECTS that are executing in this process.
+// Requests of this process not known to be large: from the creation of their budget (the
+// request's context, before its estimate) until they end. Counting from the creation means a
+// request that has just arrived already makes a large one step back for its first turns.
 let smallInFlight = 0;
 
-/** Smaller requests executing now (see `ExecutionBudget.expect`). */
+/** Requests in flight not known to be large (see `ExecutionBudget.expect`). */
 export function smallRequestsInFlight(): number {
   return smallInFlight;
 }
 
-/** Stretch length of a large request (see `Slicer.shorten`). */
+/** Length of a short stretch (see `Slicer.shorten`, `Slicer.background`). */
 export const LARGE_SLICE_MS = 0.5;
-/** List items per stretch of a large request. */
+/** List items per short stretch. */
 export const LARGE_SLICE_ITEMS = 60;
 
 /**
@@ -169,8 +177,9 @@ export const LARGE_SLICE_ITEMS = 60;
  * about `SLICE_MS` per turn of the event loop; several at once take `SLICE_MS` each in turn.
  */
 export class Slicer {
-  private sliceMs = SLICE_MS;
-  private sliceItems = SLICE_ITEMS;
+  // Short stretches always (`shorten`), or a large request's: short only while a smaller
+  // request is in flight (`background`).
+  private short = false;
   private large = false;
   // When the current stretch began (-1: none) and the list items let through in it. Reset once
   // per event-loop turn by a setImmediate queued when the stretch starts, so the first check of
@@ -195,22 +204,28 @@ export class Slicer {
 
   /** Whether this work has run long enough in this turn that it should yield. */
   get due(): boolean {
-    return this.stretch() > this.sliceMs;
+    return this.stretch() > (this.shortNow() ? LARGE_SLICE_MS : SLICE_MS);
+  }
+
+  // Whether the current stretch is a short one.
+  private shortNow(): boolean {
+    return this.large ? smallInFlight > 0 : this.short;
   }
 
   /**
    * From now on this work runs in short stretches (`LARGE_SLICE_MS`, `LARGE_SLICE_ITEMS`): it
    * is large, and every request that runs beside it waits up to one of its stretches for each
-   * of its own turns.
+   * of its own turns (a response's serialization that passes one stretch).
    */
   shorten(): void {
-    this.sliceMs = LARGE_SLICE_MS;
-    this.sliceItems = LARGE_SLICE_ITEMS;
+    this.short = true;
   }
 
-  /** This work is a large request's: it also steps back while smaller requests are in flight (`LARGE_BACKOFF_MS`). */
+  /**
+   * This work is a large request's: while smaller requests are in flight it runs in short
+   * stretches and pauses after each (`LARGE_BACKOFF_MS`); while none is, in usual ones.
+   */
   background(): void {
-    this.shorten();
     this.large = true;
   }
 
@@ -224,7 +239,7 @@ export class Slicer {
    */
   admit(count: number): boolean {
     const fresh = this.stretch() === 0 || this.items === 0;
-    if (!fresh && (this.items + count > this.sliceItems || this.due)) return false;
+    if (!fresh && (this.items + count > (this.shortNow() ? LARGE_SLICE_ITEMS : SLICE_ITEMS) || this.due)) return false;
     this.items += count;
     return true;
   }
@@ -232,23 +247,33 @@ export class Slicer {
   /**
    * `value`, handed back on a later turn of the event loop (so others run in between), once a
    * stretch admits its `count` items: many lists deferred together would otherwise all be
-   * completed in the one turn they come back in.
+   * completed in the one turn they come back in. Deferred values wait in one queue, in order,
+   * and each turn hands back as many as its stretch admits: the hundred lists of one upstream
+   * answer are tried once per turn at the head of the queue, not each on every turn.
    */
   later<T>(value: T, count = 0): Promise<T> {
     return new Promise((resolve) => {
-      const attempt = () => {
-        if (this.admit(count)) resolve(value);
-        else this.next(attempt);
-      };
-      this.next(attempt);
+      this.waiting.push({ count, go: () => resolve(value) });
+      if (!this.scheduled) this.schedule();
     });
   }
 
+  private readonly waiting: { readonly count: number; readonly go: () => void }[] = [];
+  private scheduled = false;
+  private readonly drain = () => {
+    this.scheduled = false;
+    let admitted = 0;
+    while (admitted < this.waiting.length && this.admit(this.waiting[admitted]!.count)) admitted++;
+    for (const { go } of this.waiting.splice(0, admitted)) go();
+    if (this.waiting.length > 0) this.schedule();
+  };
+
   // The next try: on the next turn, or, for large work while smaller requests are in flight,
   // after a pause (LARGE_BACKOFF_MS).
-  private next(attempt: () => void): void {
-    if (this.large && smallInFlight > 0) setTimeout(attempt, LARGE_BACKOFF_MS);
-    else setImmediate(attempt);
+  private schedule(): void {
+    this.scheduled = true;
+    if (this.large && smallInFlight > 0) setTimeout(this.drain, LARGE_BACKOFF_MS);
+    else setImmediate(this.drain);
   }
 }
 

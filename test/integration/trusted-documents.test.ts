@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { PERSONAS } from '../../src/demo/personas.js';
 import { clientPresetManifest, fixture, writeManifest } from '../helpers/client-preset.js';
+import { smallRequestsInFlight } from '../../src/limits/budget.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 import { worldFacts } from '../helpers/world.js';
 
@@ -73,6 +74,8 @@ test('free-form documents are refused in production with PERSISTED_QUERY_NOT_IN_
   // Not even parsed: a broken or schema-probing document gets the same answer, no validation hints.
   const probe = await post({ query: '{ viewer { secretField } }' });
   expect(probe.body.errors?.map((e) => e.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
+  // Refused once the caller is known, after the context was built: nothing of it stays in flight.
+  expect(smallRequestsInFlight()).toBe(0);
 });
 
 test('the exact text of a trusted document is that document, with or without its id', async () => {

@@ -8,6 +8,7 @@ import {
   LARGE_REQUEST_OBJECTS,
   LARGE_SLICE_ITEMS,
   SLICE_ITEMS,
+  smallRequestsInFlight,
 } from '../../../src/limits/budget.js';
 
 /** A schema of nested lists, sized by arguments, with the execution budget applied. */
@@ -22,7 +23,18 @@ function schema() {
     }),
   );
 }
-const context = (maxListItems = 1_000_000) => ({ budget: new ExecutionBudget({ maxListItems, timeoutMs: 60_000 }, new ManualClock()) });
+// Every budget made here ends after its test, as a request's does when it is answered: a
+// budget counts as a request in flight until then (see `smallRequestsInFlight`).
+const made: ExecutionBudget[] = [];
+const context = (maxListItems = 1_000_000) => {
+  const budget = new ExecutionBudget({ maxListItems, timeoutMs: 60_000 }, new ManualClock());
+  made.push(budget);
+  return { budget };
+};
+afterEach(() => {
+  for (const budget of made.splice(0)) budget.end();
+  expect(smallRequestsInFlight()).toBe(0);
+});
 
 test('a small response completes in one synchronous stretch (the common path does not yield)', async () => {
   // About S1's size (a viewer with its lists). Under Jest one item costs ~25 µs (5x the server's),
@@ -133,7 +145,7 @@ test('lists that all wait on one upstream answer are completed over several turn
   expect(turns).toBeGreaterThanOrEqual(15);
 });
 
-test('a request estimated large runs in shorter stretches; a smaller one keeps the usual length', async () => {
+test('a request estimated large runs in short stretches while a smaller one is in flight, usual ones alone', async () => {
   // List items one stretch lets through, each stretch on a fresh turn, the most of five
   // (a machine that deschedules the process can end a stretch early by time, never late).
   const perStretch = async (objects: number) => {
@@ -150,7 +162,15 @@ test('a request estimated large runs in shorter stretches; a smaller one keeps t
     return most;
   };
   expect(await perStretch(LARGE_REQUEST_OBJECTS - 1)).toBe(SLICE_ITEMS);
+  // Alone, a large request costs nobody a wait: it runs the usual stretches.
+  expect(await perStretch(LARGE_REQUEST_OBJECTS)).toBe(SLICE_ITEMS);
+  // A request counts as smaller from its start, before its estimate is made.
+  const { budget: arriving } = context();
   expect(await perStretch(LARGE_REQUEST_OBJECTS)).toBe(LARGE_SLICE_ITEMS);
+  expect(await perStretch(LARGE_REQUEST_OBJECTS - 1)).toBe(SLICE_ITEMS);
+  // Known to be large too: it no longer counts, and the other runs on as before.
+  arriving.expect(LARGE_REQUEST_OBJECTS);
+  expect(await perStretch(LARGE_REQUEST_OBJECTS)).toBe(SLICE_ITEMS);
 });
 
 test('a large request steps back while a smaller one is in flight, and runs on at once when none is', async () => {
