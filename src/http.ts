@@ -1,3 +1,4 @@
+import { requestArrived } from './limits/budget.js';
 import { writeInSlices } from './limits/stringify.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLResponse } from '@apollo/server';
@@ -157,6 +158,17 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
       return;
     }
 
+    // A large request steps back from this turn on, not only once this one has a context.
+    const arrival = requestArrived();
+    try {
+      await serveGraphQL(req, res, url, arrival);
+    } finally {
+      arrival();
+    }
+  }
+
+  /** A GraphQL request past the front door's checks: its body, trusted documents, Apollo, the answer. */
+  async function serveGraphQL(req: IncomingMessage, res: ServerResponse, url: URL, arrival: () => void): Promise<void> {
     let body: unknown;
     if (req.method === 'POST') {
       let raw: string;
@@ -195,7 +207,12 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
     try {
       response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search, body },
-        context: async () => (built = await options.context(req, document)),
+        context: async () => {
+          built = await options.context(req, document);
+          // Counted by its budget from here on (see requestArrived).
+          arrival();
+          return built;
+        },
       });
     } finally {
       if (built !== undefined) options.endContext?.(built);

@@ -153,14 +153,31 @@ export function isLargeRequest(objects: number): boolean {
  */
 export const LARGE_BACKOFF_MS = 2;
 
-// Requests of this process not known to be large: from the creation of their budget (the
-// request's context, before its estimate) until they end. Counting from the creation means a
-// request that has just arrived already makes a large one step back for its first turns.
+// Requests of this process not known to be large: from their arrival at the front door
+// (`requestArrived`), then from the creation of their budget (the request's context, before
+// its estimate) until they end. So a request that has just arrived already makes a large one
+// step back for its first turns.
 let smallInFlight = 0;
 
 /** Requests in flight not known to be large (see `ExecutionBudget.expect`). */
 export function smallRequestsInFlight(): number {
   return smallInFlight;
+}
+
+/**
+ * Counts a GraphQL request that has arrived but has no budget yet (its body still to read,
+ * its caller to check) as a smaller request in flight, so that a large request steps back
+ * from the new request's first turn on. Returns the release (idempotent): call it once the
+ * request's budget counts it, or when it ends without one.
+ */
+export function requestArrived(): () => void {
+  smallInFlight++;
+  let counted = true;
+  return () => {
+    if (!counted) return;
+    counted = false;
+    smallInFlight--;
+  };
 }
 
 /** Length of a short stretch (see `Slicer.shorten`, `Slicer.background`). */

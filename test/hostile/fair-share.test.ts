@@ -4,6 +4,7 @@
  * fairly (per-caller and per-customer concurrency, per-caller rate); and one request writes
  * a bounded number of log lines however many fields it denies.
  */
+import { request } from 'node:http';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { smallRequestsInFlight } from '../../src/limits/budget.js';
@@ -263,6 +264,47 @@ describe('fair sharing', () => {
       await stack.stop();
     }
   });
+  test('a request counts as in flight from its arrival, before its body is read, until it is answered', async () => {
+    const stack = await startStack({ env: PRODUCTION });
+    try {
+      const token = await stack.token('alice');
+      const body = JSON.stringify({ query: '{ viewer { subject } }' });
+      const target = new URL(stack.url);
+      let sent!: (rest: string) => void;
+      const answered = new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            host: target.hostname,
+            port: target.port,
+            path: target.pathname,
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        // Headers and part of the body: the server has the request but cannot build its context yet.
+        req.write(body.slice(0, 10));
+        sent = (rest) => req.end(rest);
+      });
+      // Until the server has seen the request (a bounded number of polls, not a time assertion).
+      let counted = 0;
+      for (let poll = 0; poll < 2000 && counted === 0; poll++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        counted = smallRequestsInFlight();
+      }
+      sent(body.slice(10));
+      expect(await answered).toBe(200);
+      expect(counted).toBe(1);
+      expect(smallRequestsInFlight()).toBe(0);
+    } finally {
+      await stack.stop();
+    }
+  });
+
   test('a request Apollo refuses after its context was built gives its slot back', async () => {
     const stack = await startStack({ env: { RATE_LIMIT_CALLER_CONCURRENCY: '2' } });
     try {

@@ -8,6 +8,7 @@ import {
   LARGE_REQUEST_OBJECTS,
   LARGE_SLICE_ITEMS,
   SLICE_ITEMS,
+  requestArrived,
   smallRequestsInFlight,
 } from '../../../src/limits/budget.js';
 
@@ -171,6 +172,12 @@ test('a request estimated large runs in short stretches while a smaller one is i
   // Known to be large too: it no longer counts, and the other runs on as before.
   arriving.expect(LARGE_REQUEST_OBJECTS);
   expect(await perStretch(LARGE_REQUEST_OBJECTS)).toBe(SLICE_ITEMS);
+  // A request at the front door, before it has a budget, counts too.
+  const release = requestArrived();
+  expect(await perStretch(LARGE_REQUEST_OBJECTS)).toBe(LARGE_SLICE_ITEMS);
+  release();
+  release();
+  expect(smallRequestsInFlight()).toBe(0);
 });
 
 test('a large request steps back while a smaller one is in flight, and runs on at once when none is', async () => {
