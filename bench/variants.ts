@@ -9,7 +9,7 @@ import { createRequestContext, type RequestContext } from '../src/context.js';
 import { DEV_AUDIENCE, DEV_ISSUER } from '../src/demo/dev-issuer.js';
 import { PERSONAS, type PersonaName } from '../src/demo/personas.js';
 import type { Logger } from '../src/log.js';
-import type { Telemetry } from '../src/observability/request.js';
+import { type RequestTelemetry, type Telemetry, telemetryOf } from '../src/observability/request.js';
 import { createSchema } from '../src/schema.js';
 import { createMemoryLimitStore } from '../src/limits/limit-store.js';
 import { createBff, createGraphQLServer } from '../src/server.js';
@@ -124,7 +124,8 @@ export function createVariant(name: VariantName, deps: VariantDeps): VariantServ
         ? createGraphQLServer({
             config,
             schema: createSchema(),
-            context: async () => plainContext(principal, deps.upstreams, deps.log, deps.maxPageSize, clock),
+            context: async (req: IncomingMessage) =>
+              plainContext(principal, deps.upstreams, deps.log, deps.maxPageSize, clock, telemetryOf(req)),
             log: deps.log,
           })
         : // V3: the product's authentication and context; shield adds its own `_shield` cache.
@@ -132,7 +133,7 @@ export function createVariant(name: VariantName, deps: VariantDeps): VariantServ
             config,
             schema: createStockSchema(policy),
             context: async (req: IncomingMessage) =>
-              leanContext(await authenticate(deps.verifier, req), deps.upstreams, deps.log, deps.maxPageSize, clock),
+              leanContext(await authenticate(deps.verifier, req), deps.upstreams, deps.log, deps.maxPageSize, clock, telemetryOf(req)),
             log: deps.log,
           });
   const setPrincipal = (next: Principal) => {
@@ -147,15 +148,20 @@ export function createVariant(name: VariantName, deps: VariantDeps): VariantServ
   };
 }
 
-/** The product's request context (createBff's builder): V2 in process, and V3's context. */
+/**
+ * The product's request context (createBff's builder): V2 in process, and V3's context. Over
+ * HTTP it gets the request's telemetry as createBff's does (the request id on every upstream
+ * call and log line: always on in the product, and not authorization).
+ */
 export function leanContext(
   principal: Principal,
   upstreams: Upstreams,
   log: Logger,
   maxPageSize: number,
   clock: Clock = systemClock,
+  telemetry?: RequestTelemetry,
 ): RequestContext {
-  return createRequestContext(principal, { upstreams, log, maxPageSize, clock, execution: EXECUTION });
+  return createRequestContext(principal, { upstreams, log, maxPageSize, clock, execution: EXECUTION }, telemetry);
 }
 
 /** V1's context: the same builder; createSchema() has no rules, so its authorization state is never read. */
@@ -165,6 +171,7 @@ export function plainContext(
   log: Logger,
   maxPageSize: number,
   clock: Clock = systemClock,
+  telemetry?: RequestTelemetry,
 ): RequestContext {
-  return leanContext(principal, upstreams, log, maxPageSize, clock);
+  return leanContext(principal, upstreams, log, maxPageSize, clock, telemetry);
 }
