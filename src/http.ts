@@ -1,4 +1,4 @@
-import { requestArrived } from './limits/budget.js';
+import { countSmallRequest } from './limits/budget.js';
 import { writeInSlices } from './limits/stringify.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLResponse } from '@apollo/server';
@@ -159,7 +159,7 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
     }
 
     // A large request steps back from this turn on, not only once this one has a context.
-    const arrival = requestArrived();
+    const arrival = countSmallRequest();
     try {
       await serveGraphQL(req, res, url, arrival);
     } finally {
@@ -209,7 +209,7 @@ export function createHttpServer<C extends BaseContext>(options: HttpOptions<C>)
         httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search, body },
         context: async () => {
           built = await options.context(req, document);
-          // Counted by its budget from here on (see requestArrived).
+          // Counted by its budget from here on (see countSmallRequest).
           arrival();
           return built;
         },

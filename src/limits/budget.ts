@@ -33,8 +33,9 @@ export class ExecutionBudget {
   private readonly controller = new Abort();
   private items = 0;
   private expected: number | undefined;
-  // Whether this request is counted in `smallInFlight` (from creation until known large, or its end).
-  private counted = false;
+  // Counted as a smaller request in flight from the start (until its estimate says otherwise,
+  // a request may be small); released once known large, or at its end.
+  private readonly uncount = countSmallRequest();
   private stopped: BffError | null = null;
   private readonly cancelDeadline: () => void;
   /** This request's time slices (see `Slicer`). */
@@ -45,9 +46,6 @@ export class ExecutionBudget {
     clock: Clock,
   ) {
     this.cancelDeadline = clock.schedule(limits.timeoutMs, () => this.abandon(new RequestTimeoutError(limits.timeoutMs)));
-    // Counted as smaller from the start: until its estimate says otherwise, a request may be small.
-    this.counted = true;
-    smallInFlight++;
   }
 
   /** Aborted when the request is abandoned; upstream calls of the request listen to it. */
@@ -90,10 +88,7 @@ export class ExecutionBudget {
     this.expected = objects;
     if (!isLargeRequest(objects)) return;
     this.slicer.background();
-    if (this.counted) {
-      this.counted = false;
-      smallInFlight--;
-    }
+    this.uncount();
   }
 
   /** The request's estimate (an upper bound on its response's values), once made. */
@@ -104,10 +99,7 @@ export class ExecutionBudget {
   /** The request is over: the deadline no longer applies. */
   end(): void {
     this.cancelDeadline();
-    if (this.counted) {
-      this.counted = false;
-      smallInFlight--;
-    }
+    this.uncount();
   }
 }
 
@@ -157,7 +149,7 @@ export function isLargeRequest(objects: number): boolean {
 export const LARGE_BACKOFF_MS = 2;
 
 // Requests of this process not known to be large: from their arrival at the front door
-// (`requestArrived`), then from the creation of their budget (the request's context, before
+// (`countSmallRequest`), then from the creation of their budget (the request's context, before
 // its estimate) until they end. So a request that has just arrived already makes a large one
 // step back for its first turns.
 let smallInFlight = 0;
@@ -168,12 +160,11 @@ export function smallRequestsInFlight(): number {
 }
 
 /**
- * Counts a GraphQL request that has arrived but has no budget yet (its body still to read,
- * its caller to check) as a smaller request in flight, so that a large request steps back
- * from the new request's first turn on. Returns the release (idempotent): call it once the
- * request's budget counts it, or when it ends without one.
+ * Counts a request as a smaller one in flight, so that a large request steps back while it
+ * runs: the front door from a GraphQL request's first turn (its body still to read, its caller
+ * to check), then the request's budget. Returns the release (idempotent).
  */
-export function requestArrived(): () => void {
+export function countSmallRequest(): () => void {
   smallInFlight++;
   let counted = true;
   return () => {
@@ -208,6 +199,16 @@ export class Slicer {
   private readonly reset = () => {
     this.start = -1;
     this.items = 0;
+  };
+  // Values deferred by `later`, in order, and whether a turn is scheduled to hand them back.
+  private readonly waiting: { readonly count: number; readonly go: () => void }[] = [];
+  private scheduled = false;
+  private readonly drain = () => {
+    this.scheduled = false;
+    let admitted = 0;
+    while (admitted < this.waiting.length && this.admit(this.waiting[admitted]!.count)) admitted++;
+    for (const { go } of this.waiting.splice(0, admitted)) go();
+    if (this.waiting.length > 0) this.schedule();
   };
 
   /** Milliseconds the current stretch of this work has run (0 at its first check). */
@@ -270,16 +271,6 @@ export class Slicer {
       if (!this.scheduled) this.schedule();
     });
   }
-
-  private readonly waiting: { readonly count: number; readonly go: () => void }[] = [];
-  private scheduled = false;
-  private readonly drain = () => {
-    this.scheduled = false;
-    let admitted = 0;
-    while (admitted < this.waiting.length && this.admit(this.waiting[admitted]!.count)) admitted++;
-    for (const { go } of this.waiting.splice(0, admitted)) go();
-    if (this.waiting.length > 0) this.schedule();
-  };
 
   // The next try: on the next turn, or, for large work while smaller requests are in flight,
   // after a pause (LARGE_BACKOFF_MS).

@@ -8,7 +8,7 @@ import {
   LARGE_REQUEST_OBJECTS,
   LARGE_SLICE_ITEMS,
   SLICE_ITEMS,
-  requestArrived,
+  countSmallRequest,
   smallRequestsInFlight,
 } from '../../../src/limits/budget.js';
 
@@ -202,7 +202,7 @@ test('a large request steps back while a smaller one is in flight, and runs on a
   arriving.expect(LARGE_REQUEST_OBJECTS);
   expect((await turnsToNextStretch()).turns).toBeLessThanOrEqual(2);
   // A request at the front door, before it has a budget, counts as well (released once).
-  const release = requestArrived();
+  const release = countSmallRequest();
   expect((await turnsToNextStretch()).ms).toBeGreaterThanOrEqual(LARGE_BACKOFF_MS - 1);
   release();
   release();
