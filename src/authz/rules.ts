@@ -34,8 +34,19 @@ export function hasPermission(permission: string) {
   );
 }
 
-/** Support staff: `support:read` from a client trusted with it; read access to every customer, no writes. */
-export const isSupportStaff = rule('is support staff', { cache: 'contextual' })((_p, _a, ctx: Ctx) => ctx.identity.isSupportStaff);
+// One "no" for every caller who is not support staff. A rule's answer is kept for the request
+// only when it is truthy (shield's cache), and an Error is: with a plain `false`, every field
+// guarded by `or(hasPermission(...), isSupportStaff)` asked this rule again, so the composite
+// was never memoised. The client sees the same FORBIDDEN as for `false`.
+const NOT_SUPPORT_STAFF = new ForbiddenError();
+
+/**
+ * Support staff: `support:read` from a client trusted with it; read access to every customer,
+ * no writes. Denies with an error rather than `false` so that the answer is kept (above).
+ */
+export const isSupportStaff = rule('is support staff', { cache: 'contextual' })(
+  (_p, _a, ctx: Ctx) => ctx.identity.isSupportStaff || NOT_SUPPORT_STAFF,
+);
 
 /** The caller is linked to a business user. */
 export const hasBusinessUser = rule('has a business user', { cache: 'contextual' })((_p, _a, ctx: Ctx) =>
