@@ -222,7 +222,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     // one known to be small (or without data) natively, in one go.
     stringifyResult: (value) => {
       const objects = value.data == null ? 0 : estimated.get(value.data);
-      return objects !== undefined && objects <= NATIVE_STRINGIFY_OBJECTS
+      return objects !== undefined && objects < NATIVE_STRINGIFY_OBJECTS
         ? `${JSON.stringify(value)}\n`
         : stringifyYielding(value, { background: objects !== undefined && isLargeRequest(objects) }).then((text) => `${text}\n`);
     },
