@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { execute, parse } from 'graphql';
 import { ManualClock } from '../../../src/clock.js';
@@ -195,6 +196,7 @@ test('a large request steps back while a smaller one is in flight, and runs on a
   small.end();
   expect((await turnsToNextStretch()).turns).toBeLessThanOrEqual(2);
 
+
   // A request counts as smaller from its budget's creation, before its estimate...
   const { budget: arriving } = context();
   expect((await turnsToNextStretch()).ms).toBeGreaterThanOrEqual(LARGE_BACKOFF_MS - 1);
@@ -208,4 +210,40 @@ test('a large request steps back while a smaller one is in flight, and runs on a
   release();
   expect(smallRequestsInFlight()).toBe(0);
   expect((await turnsToNextStretch()).turns).toBeLessThanOrEqual(2);
+});
+
+test("a large request's pause ends as soon as no smaller request is in flight, not when its timer fires", async () => {
+  // Only setTimeout is faked: the pause's timer never fires unless advanced, while turns of
+  // the event loop (setImmediate) and the stretch clock are real.
+  jest.useFakeTimers({
+    doNotFake: ['setImmediate', 'clearImmediate', 'nextTick', 'queueMicrotask', 'performance', 'hrtime', 'Date', 'setInterval', 'clearInterval'],
+  });
+  try {
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const { budget: large } = context();
+    large.expect(LARGE_REQUEST_OBJECTS);
+    const { budget: small } = context();
+    await turn();
+    while (large.slicer.admit(1));
+    let resumed = false;
+    const next = large.slicer.later(undefined, 1).then(() => {
+      resumed = true;
+    });
+    for (let i = 0; i < 10; i++) await turn();
+    expect(resumed).toBe(false);
+
+    small.end();
+    let turns = 0;
+    while (!resumed && turns < 10) {
+      await turn();
+      turns++;
+    }
+    // One turn to wake, one for the stretch to start; no timer was involved.
+    expect(resumed).toBe(true);
+    expect(turns).toBeLessThanOrEqual(3);
+    await next;
+    expect(jest.getTimerCount()).toBe(0);
+  } finally {
+    jest.useRealTimers();
+  }
 });
