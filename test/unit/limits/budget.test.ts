@@ -196,7 +196,6 @@ test('a large request steps back while a smaller one is in flight, and runs on a
   small.end();
   expect((await turnsToNextStretch()).turns).toBeLessThanOrEqual(2);
 
-
   // A request counts as smaller from its budget's creation, before its estimate...
   const { budget: arriving } = context();
   expect((await turnsToNextStretch()).ms).toBeGreaterThanOrEqual(LARGE_BACKOFF_MS - 1);
@@ -216,7 +215,17 @@ test("a large request's pause ends as soon as no smaller request is in flight, n
   // Only setTimeout is faked: the pause's timer never fires unless advanced, while turns of
   // the event loop (setImmediate) and the stretch clock are real.
   jest.useFakeTimers({
-    doNotFake: ['setImmediate', 'clearImmediate', 'nextTick', 'queueMicrotask', 'performance', 'hrtime', 'Date', 'setInterval', 'clearInterval'],
+    doNotFake: [
+      'setImmediate',
+      'clearImmediate',
+      'nextTick',
+      'queueMicrotask',
+      'performance',
+      'hrtime',
+      'Date',
+      'setInterval',
+      'clearInterval',
+    ],
   });
   try {
     const turn = () => new Promise((resolve) => setImmediate(resolve));
