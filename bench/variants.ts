@@ -11,7 +11,8 @@ import { PERSONAS, type PersonaName } from '../src/demo/personas.js';
 import type { Logger } from '../src/log.js';
 import { type RequestTelemetry, type Telemetry, telemetryOf } from '../src/observability/request.js';
 import { createSchema } from '../src/schema.js';
-import { createMemoryLimitStore } from '../src/limits/limit-store.js';
+import { Admission } from '../src/limits/admission.js';
+import { createMemoryLimitStore, whenReady } from '../src/limits/limit-store.js';
 import { createBff, createGraphQLServer } from '../src/server.js';
 import type { Upstreams } from '../src/upstream/index.js';
 import { createStockSchema } from './stock-shield.js';
@@ -23,7 +24,8 @@ import { createStockSchema } from './stock-shield.js';
  * - V2 `lean`: the product as shipped, `createBff`.
  * - V3 `stock`: the same rules through stock `shield()` (ownership on the type), with the
  *   product's token verification and context.
- * V1 and V3 mirror createBff's Apollo settings (production mode) so only authorization differs.
+ * V1 and V3 mirror createBff's Apollo settings (production mode) and its fair sharing per caller
+ * (`callerFairShare`), so only authentication and authorization differ.
  */
 
 /** Variant ids, in table order. */
@@ -109,6 +111,7 @@ export function createVariant(name: VariantName, deps: VariantDeps): VariantServ
   };
   const clock = deps.clock ?? systemClock;
   let principal = personaPrincipal('alice');
+  const fair = callerFairShare(new Admission(createMemoryLimitStore({ clock }), config.fairShare));
   const bff =
     name === 'V2'
       ? createBff({
@@ -124,16 +127,20 @@ export function createVariant(name: VariantName, deps: VariantDeps): VariantServ
         ? createGraphQLServer({
             config,
             schema: createSchema(),
-            context: async (req: IncomingMessage) =>
-              plainContext(principal, deps.upstreams, deps.log, deps.maxPageSize, clock, telemetryOf(req)),
+            context: (req: IncomingMessage) =>
+              fair.enter(principal, () => plainContext(principal, deps.upstreams, deps.log, deps.maxPageSize, clock, telemetryOf(req))),
+            admitEstimate: fair.admitEstimate,
             log: deps.log,
           })
         : // V3: the product's authentication and context; shield adds its own `_shield` cache.
           createGraphQLServer({
             config,
             schema: createStockSchema(policy),
-            context: async (req: IncomingMessage) =>
-              leanContext(await authenticate(deps.verifier, req), deps.upstreams, deps.log, deps.maxPageSize, clock, telemetryOf(req)),
+            context: async (req: IncomingMessage) => {
+              const verified = await authenticate(deps.verifier, req);
+              return fair.enter(verified, () => leanContext(verified, deps.upstreams, deps.log, deps.maxPageSize, clock, telemetryOf(req)));
+            },
+            admitEstimate: fair.admitEstimate,
             log: deps.log,
           });
   const setPrincipal = (next: Principal) => {
@@ -145,6 +152,31 @@ export function createVariant(name: VariantName, deps: VariantDeps): VariantServ
     setPrincipal,
     listen: (port, host) => bff.listen(port, host),
     stop: () => bff.stop(),
+  };
+}
+
+/**
+ * Issue 8's fair sharing per caller as `createBff` applies it (the caller's request rate, a
+ * concurrency slot, the estimate spent from the caller's work bucket), for V1 and V3: it is not
+ * authorization, and what it costs is measured on its own, against the unchecked build
+ * (BENCHMARKS.md). The per-customer bounds need the caller's customer, which only the identity
+ * lookup of authorization gives: they stay in V2 alone.
+ */
+function callerFairShare(admission: Admission) {
+  return {
+    async enter(principal: Principal, build: () => RequestContext): Promise<RequestContext> {
+      const refused = await admission.takeCallerRate(principal.subject);
+      if (refused !== null) throw refused;
+      const slot = admission.acquireCallerSlot(principal.subject);
+      const release = slot instanceof Promise ? await slot : slot;
+      const ctx = build();
+      ctx.scope.onEnd(release);
+      return ctx;
+    },
+    admitEstimate: (estimate: { readonly objects: number }, ctx: RequestContext) =>
+      whenReady(admission.admitCallerWork(ctx.principal.subject, estimate.objects), (refused) => {
+        if (refused !== null) throw refused;
+      }),
   };
 }
 
