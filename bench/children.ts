@@ -116,7 +116,15 @@ export class Child {
     return new Promise((resolve) => {
       if (this.process.exitCode !== null || this.process.signalCode !== null) return resolve();
       this.process.once('exit', () => resolve());
-      this.process.send({ type: 'stop' });
+      // A child whose channel already closed (it is on its way out) cannot be asked: it is
+      // killed instead of failing the run with EPIPE after its results were written.
+      if (!this.process.connected) {
+        this.process.kill('SIGKILL');
+        return;
+      }
+      this.process.send({ type: 'stop' }, (error) => {
+        if (error) this.process.kill('SIGKILL');
+      });
       // Bounded: a child that does not stop in time is killed (by its own pid).
       setTimeout(() => this.process.kill('SIGKILL'), 5000).unref();
     });
