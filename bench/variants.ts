@@ -12,7 +12,7 @@ import type { Logger } from '../src/log.js';
 import { type RequestTelemetry, type Telemetry, telemetryOf } from '../src/observability/request.js';
 import { createSchema } from '../src/schema.js';
 import { Admission } from '../src/limits/admission.js';
-import { createMemoryLimitStore, whenReady } from '../src/limits/limit-store.js';
+import { createMemoryLimitStore } from '../src/limits/limit-store.js';
 import { createBff, createGraphQLServer } from '../src/server.js';
 import type { Upstreams } from '../src/upstream/index.js';
 import { createStockSchema } from './stock-shield.js';
@@ -167,16 +167,10 @@ function callerFairShare(admission: Admission) {
     async enter(principal: Principal, build: () => RequestContext): Promise<RequestContext> {
       const refused = await admission.takeCallerRate(principal.subject);
       if (refused !== null) throw refused;
-      const slot = admission.acquireCallerSlot(principal.subject);
-      const release = slot instanceof Promise ? await slot : slot;
-      const ctx = build();
-      ctx.scope.onEnd(release);
-      return ctx;
+      return admission.enterCaller(principal.subject, build);
     },
     admitEstimate: (estimate: { readonly objects: number }, ctx: RequestContext) =>
-      whenReady(admission.admitCallerWork(ctx.principal.subject, estimate.objects), (refused) => {
-        if (refused !== null) throw refused;
-      }),
+      admission.chargeCallerWork(ctx.principal.subject, estimate.objects),
   };
 }
 

@@ -21,7 +21,7 @@ import { type AdmitEstimate, costLimitPlugin } from './limits/cost-plugin.js';
 import { type LimitStore, whenReady } from './limits/limit-store.js';
 import { queryProtection } from './limits/query-shape.js';
 import { RefusalHold } from './limits/refusal-hold.js';
-import { NATIVE_STRINGIFY_OBJECTS, stringifyYielding } from './limits/stringify.js';
+import { stringifyYielding } from './limits/stringify.js';
 import { isLargeRequest } from './limits/budget.js';
 import { documentGate } from './documents/request.js';
 import { TrustedDocuments } from './documents/trusted.js';
@@ -129,20 +129,12 @@ export function createBff(deps: BffDependencies): Bff {
         const refused = await admission.takeCallerRate(principal.subject);
         if (refused !== null) throw refused;
       }
-      // From memory the slot is there at once: no turn of the event loop for it.
-      const slot = admission.acquireCallerSlot(principal.subject);
-      const release = slot instanceof Promise ? await slot : slot;
-      const ctx = createRequestContext(principal, contextDeps, telemetryOf(req));
-      ctx.scope.onEnd(release);
-      return ctx;
+      const caller = principal;
+      return admission.enterCaller(caller.subject, () => createRequestContext(caller, contextDeps, telemetryOf(req)));
     },
     // Work is shared fairly too: the estimate is spent from the caller's bucket before anything
     // runs, and from the customer's once the caller's customer is known.
-    admitEstimate: (estimate, ctx) => {
-      return whenReady(admission.admitCallerWork(ctx.principal.subject, estimate.objects), (refused) => {
-        if (refused !== null) throw refused;
-      });
-    },
+    admitEstimate: (estimate, ctx) => admission.chargeCallerWork(ctx.principal.subject, estimate.objects),
     plugins: [
       {
         // Once the operation passed every limit (never for a refused one: no upstream call).
@@ -218,13 +210,13 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     // Apollo's own SIGTERM handler (on outside NODE_ENV=test) would do at once.
     stopOnTerminationSignals: false,
     formatError: (formatted) => formatError(formatted),
-    // A large response is serialized in slices, so it cannot block the event loop for tens of ms;
-    // one known to be small (or without data) natively, in one go.
+    // A large request's response is serialized in slices, so it cannot block the event loop for
+    // tens of ms; any other (or one without data) natively, in one go (see stringify.ts).
     stringifyResult: (value) => {
       const objects = value.data == null ? 0 : estimated.get(value.data);
-      return objects !== undefined && objects < NATIVE_STRINGIFY_OBJECTS
+      return objects !== undefined && !isLargeRequest(objects)
         ? `${JSON.stringify(value)}\n`
-        : stringifyYielding(value, { background: objects !== undefined && isLargeRequest(objects) }).then((text) => `${text}\n`);
+        : stringifyYielding(value, { background: objects !== undefined }).then((text) => `${text}\n`);
     },
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,

@@ -38,6 +38,26 @@ export class Admission {
   }
 
   /**
+   * Builds a request's context holding one of `subject`'s concurrent slots, given back when the
+   * context's scope ends; throws `RateLimitedError` (429) when none is free. From memory the
+   * slot is there at once: no turn of the event loop for it.
+   */
+  enterCaller<C extends { readonly scope: { onEnd(release: Release): void } }>(subject: string, build: () => C): MaybePromise<C> {
+    return whenReady(this.acquireCallerSlot(subject), (release) => {
+      const ctx = build();
+      ctx.scope.onEnd(release);
+      return ctx;
+    });
+  }
+
+  /** Spends a request's estimate from its caller's bucket (`admitCallerWork`): nothing when admitted, else throws the refusal (429). */
+  chargeCallerWork(subject: string, objects: number): MaybePromise<void> {
+    return whenReady(this.admitCallerWork(subject, objects), (refused) => {
+      if (refused !== null) throw refused;
+    });
+  }
+
+  /**
    * Spends a request's estimated objects from its caller's bucket before it runs: null when
    * admitted, else the refusal (429) saying when the caller may ask that much again.
    */

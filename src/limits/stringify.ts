@@ -1,4 +1,4 @@
-import { LARGE_REQUEST_OBJECTS, Slicer } from './budget.js';
+import { Slicer } from './budget.js';
 
 /**
  * JSON text of a response, written in slices that yield to the event loop: `JSON.stringify`
@@ -10,15 +10,11 @@ import { LARGE_REQUEST_OBJECTS, Slicer } from './budget.js';
  * The text is exactly `JSON.stringify(value)`'s.
  */
 
-/**
- * A response whose estimate (an upper bound on its values) is under this is serialized by
- * `JSON.stringify` in one go: the fastest way, and within about one slice (`SLICE_MS`). Measured
- * here (`JSON.stringify` takes 50-100 ns per value): S2's 500 invoices, estimated 5,503, 0.7 ms;
- * S3 with 10 invoices (10,873) 1.0 ms, with 18 (19,567, the largest S3 below the bound) 1.9 ms.
- * Walking the top levels in slices cost S3-10 1.4 ms instead of 1.0. So every request that is
- * not large (`LARGE_REQUEST_OBJECTS`) is serialized natively, and only large ones in slices.
- */
-export const NATIVE_STRINGIFY_OBJECTS = LARGE_REQUEST_OBJECTS;
+// Only large requests' responses (`isLargeRequest`), and any without an estimate, come here;
+// the others are serialized by `JSON.stringify` in one go (src/server.ts), the fastest way and
+// within about one slice: measured here (50-100 ns per value), S2's 500 invoices, estimated
+// 5,503, 0.7 ms; S3 with 10 invoices (10,873) 1.0 ms, with 18 (19,567, the largest S3 below the
+// bound) 1.9 ms. Walking the top levels in slices cost S3-10 1.4 ms instead of 1.0.
 
 // Below this depth subtrees are small (one list item of a page) and native code is fastest.
 const NATIVE_DEPTH = 6;
