@@ -10,7 +10,7 @@ import type { InProcessOptions, InProcessResult } from './inprocess.js';
 import { postOnce, runInterleaved, type LoadResult } from './loadgen.js';
 import { BENCH_MAX_PAGE_SIZE, BENCH_SCALE, DISTINCT_TOKENS, SCENARIOS, type Scenario } from './scenarios.js';
 import { fmt, log, machineInfo, markdownTable, writeResults } from './report.js';
-import { median } from './stats.js';
+import { median, medianInterval } from './stats.js';
 import type { TokenBenchResult } from './token-bench.js';
 import { VARIANT_LABELS, VARIANTS, type VariantName } from './variants.js';
 
@@ -391,7 +391,16 @@ function buildReport(
   const withBefore = columns.includes(BEFORE);
   const summary: Record<
     string,
-    Record<Column, Cell> & { ratioV2V1: number; ratioV2V3: number; cpuRatioV2V1: number; ratioV2Before: number; cpuRatioV2Before: number }
+    Record<Column, Cell> & {
+      ratioV2V1: number;
+      ratioV2V3: number;
+      cpuRatioV2V1: number;
+      ratioV2Before: number;
+      cpuRatioV2Before: number;
+      // 95% intervals of those medians (see medianInterval); absent with fewer than 6 rounds.
+      intervalV2V1?: readonly [number, number];
+      intervalV2Before?: readonly [number, number];
+    }
   > = {};
   for (const scenario of scenarios) {
     const cells = {} as Record<Column, Cell>;
@@ -408,12 +417,11 @@ function buildReport(
       };
     }
     // Paired ratios: variants of the same round ran back to back.
-    const ratio = (a: Column, b: Column) =>
-      median(
-        Array.from({ length: mode.rounds }, (_, round) => rpsOf(runs, scenario.id, a, round) / rpsOf(runs, scenario.id, b, round)).filter(
-          Number.isFinite,
-        ),
+    const ratios = (a: Column, b: Column) =>
+      Array.from({ length: mode.rounds }, (_, round) => rpsOf(runs, scenario.id, a, round) / rpsOf(runs, scenario.id, b, round)).filter(
+        Number.isFinite,
       );
+    const ratio = (a: Column, b: Column) => median(ratios(a, b));
     const cpuPerRequest = (variant: Column, round: number) => {
       const run = runs.find((r) => r.scenario === scenario.id && r.variant === variant && r.round === round);
       return run === undefined || run.served === 0 ? Number.NaN : run.serverCpuMs / run.served;
@@ -427,6 +435,8 @@ function buildReport(
       cpuRatioV2V1: cpuRatio('V2', 'V1'),
       ratioV2Before: withBefore ? ratio('V2', BEFORE) : Number.NaN,
       cpuRatioV2Before: withBefore ? cpuRatio('V2', BEFORE) : Number.NaN,
+      intervalV2V1: medianInterval(ratios('V2', 'V1')),
+      ...(withBefore ? { intervalV2Before: medianInterval(ratios('V2', BEFORE)) } : {}),
     };
   }
 
@@ -437,14 +447,14 @@ function buildReport(
     ...scenarios.map((s) => ({
       name: `HTTP ${s.id}: V2 req/s / V1 req/s`,
       goal: `>= ${fmt(THROUGHPUT_GOAL(s.id), 2)}`,
-      value: fmt(summary[s.id]!.ratioV2V1, 3),
+      value: withInterval(summary[s.id]!.ratioV2V1, summary[s.id]!.intervalV2V1),
       pass: summary[s.id]!.ratioV2V1 >= THROUGHPUT_GOAL(s.id),
     })),
     ...(withBefore
       ? scenarios.map((s) => ({
           name: `HTTP ${s.id}: V2 req/s / ${BEFORE} req/s`,
           goal: `>= ${fmt(BEFORE_GOAL, 2)}`,
-          value: fmt(summary[s.id]!.ratioV2Before, 3),
+          value: withInterval(summary[s.id]!.ratioV2Before, summary[s.id]!.intervalV2Before),
           pass: summary[s.id]!.ratioV2Before >= BEFORE_GOAL,
         }))
       : []),
@@ -535,11 +545,16 @@ function buildReport(
   lines.push('');
   lines.push(
     ...markdownTable(
-      ['target', 'goal', 'measured', 'result'],
+      ['target', 'goal', 'measured (95% interval of the median over rounds)', 'result'],
       targets.map((t) => [t.name, t.goal, t.value, t.pass ? 'PASS' : 'MISS']),
     ),
   );
   return { text: lines.join('\n'), summary, targets };
+}
+
+/** `0.967 (0.93-1.01)`: a median ratio and, when there are enough rounds, its 95% interval. */
+function withInterval(value: number, interval: readonly [number, number] | undefined): string {
+  return interval === undefined ? fmt(value, 3) : `${fmt(value, 3)} (${fmt(interval[0], 2)}-${fmt(interval[1], 2)})`;
 }
 
 function rpsOf(runs: RunRecord[], scenario: string, variant: Column, round: number): number {
