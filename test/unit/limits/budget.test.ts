@@ -256,3 +256,62 @@ test("a large request's pause ends as soon as no smaller request is in flight, n
     jest.useRealTimers();
   }
 });
+
+test('large requests paused for a smaller one take turns: one stretch of one of them per pause, however many they are', async () => {
+  // Only setTimeout is faked (see above): each pause passes when the test advances it.
+  jest.useFakeTimers({
+    doNotFake: [
+      'setImmediate',
+      'clearImmediate',
+      'nextTick',
+      'queueMicrotask',
+      'performance',
+      'hrtime',
+      'Date',
+      'setInterval',
+      'clearInterval',
+    ],
+  });
+  try {
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const larges = [context().budget, context().budget, context().budget];
+    for (const large of larges) large.expect(LARGE_REQUEST_OBJECTS);
+    const { budget: small } = context();
+    await turn();
+    // Each large request has run a stretch and has two more items deferred, one per stretch.
+    const resumed: number[] = [];
+    const all: Promise<unknown>[] = [];
+    for (const [index, large] of larges.entries()) {
+      while (large.slicer.admit(LARGE_SLICE_ITEMS));
+      all.push(large.slicer.later(index, LARGE_SLICE_ITEMS).then((i) => resumed.push(i)));
+      all.push(large.slicer.later(index, LARGE_SLICE_ITEMS).then((i) => resumed.push(i)));
+    }
+    const settle = async () => {
+      for (let i = 0; i < 5; i++) await turn();
+    };
+    await settle();
+    expect(resumed).toEqual([]);
+    // One pause, one stretch of one request (one item: a stretch holds LARGE_SLICE_ITEMS).
+    jest.advanceTimersByTime(LARGE_BACKOFF_MS);
+    await settle();
+    expect(resumed).toEqual([0]);
+    jest.advanceTimersByTime(LARGE_BACKOFF_MS);
+    await settle();
+    expect(resumed).toEqual([0, 1]);
+    // The first one, still with work, waits at the back.
+    jest.advanceTimersByTime(LARGE_BACKOFF_MS);
+    await settle();
+    expect(resumed).toEqual([0, 1, 2]);
+    jest.advanceTimersByTime(LARGE_BACKOFF_MS);
+    await settle();
+    expect(resumed).toEqual([0, 1, 2, 0]);
+    // No smaller request in flight any more: the rest run on without waiting for a timer.
+    small.end();
+    for (let i = 0; i < 10 && resumed.length < 6; i++) await turn();
+    expect(resumed).toEqual([0, 1, 2, 0, 1, 2]);
+    await Promise.all(all);
+    expect(jest.getTimerCount()).toBe(0);
+  } finally {
+    jest.useRealTimers();
+  }
+});
