@@ -33,6 +33,26 @@ const context = (maxListItems = 1_000_000) => {
   made.push(budget);
   return { budget };
 };
+/**
+ * Fakes timeouts only: a pause's timer fires when the test advances it, while turns of the event
+ * loop (setImmediate) and the stretch clock (performance) stay real.
+ */
+function fakeTimeoutsOnly(): void {
+  jest.useFakeTimers({
+    doNotFake: [
+      'setImmediate',
+      'clearImmediate',
+      'nextTick',
+      'queueMicrotask',
+      'performance',
+      'hrtime',
+      'Date',
+      'setInterval',
+      'clearInterval',
+    ],
+  });
+}
+
 afterEach(() => {
   for (const budget of made.splice(0)) budget.end();
   expect(smallRequestsInFlight()).toBe(0);
@@ -230,21 +250,8 @@ test('a large request steps back while a smaller one is in flight, and runs on a
 });
 
 test("a large request's pause ends as soon as no smaller request is in flight, not when its timer fires", async () => {
-  // Only setTimeout is faked: the pause's timer never fires unless advanced, while turns of
-  // the event loop (setImmediate) and the stretch clock are real.
-  jest.useFakeTimers({
-    doNotFake: [
-      'setImmediate',
-      'clearImmediate',
-      'nextTick',
-      'queueMicrotask',
-      'performance',
-      'hrtime',
-      'Date',
-      'setInterval',
-      'clearInterval',
-    ],
-  });
+  // The pause's timer never fires unless advanced (see fakeTimeoutsOnly).
+  fakeTimeoutsOnly();
   try {
     const turn = () => new Promise((resolve) => setImmediate(resolve));
     const { budget: large } = context();
@@ -276,20 +283,8 @@ test("a large request's pause ends as soon as no smaller request is in flight, n
 });
 
 test('large requests paused for a smaller one take turns: one stretch of one of them per pause, however many they are', async () => {
-  // Only setTimeout is faked (see above): each pause passes when the test advances it.
-  jest.useFakeTimers({
-    doNotFake: [
-      'setImmediate',
-      'clearImmediate',
-      'nextTick',
-      'queueMicrotask',
-      'performance',
-      'hrtime',
-      'Date',
-      'setInterval',
-      'clearInterval',
-    ],
-  });
+  // Each pause passes when the test advances it (see fakeTimeoutsOnly).
+  fakeTimeoutsOnly();
   try {
     const turn = () => new Promise((resolve) => setImmediate(resolve));
     const larges = [context().budget, context().budget, context().budget];
