@@ -33,24 +33,28 @@ const context = (maxListItems = 1_000_000) => {
   made.push(budget);
   return { budget };
 };
+// The timer APIs a test here may fake (see fakeOnly).
+const TIMER_APIS = [
+  'Date',
+  'hrtime',
+  'nextTick',
+  'performance',
+  'queueMicrotask',
+  'setImmediate',
+  'clearImmediate',
+  'setInterval',
+  'clearInterval',
+  'setTimeout',
+  'clearTimeout',
+] as const;
+
 /**
- * Fakes timeouts only: a pause's timer fires when the test advances it, while turns of the event
- * loop (setImmediate) and the stretch clock (performance) stay real.
+ * Fakes only `faked`; everything else stays real. Timeouts only: a pause's timer fires when the
+ * test advances it, while turns of the event loop (setImmediate) and the stretch clock
+ * (performance) stay real. `performance` only: the stretch clock stands still.
  */
-function fakeTimeoutsOnly(): void {
-  jest.useFakeTimers({
-    doNotFake: [
-      'setImmediate',
-      'clearImmediate',
-      'nextTick',
-      'queueMicrotask',
-      'performance',
-      'hrtime',
-      'Date',
-      'setInterval',
-      'clearInterval',
-    ],
-  });
+function fakeOnly(...faked: (typeof TIMER_APIS)[number][]): void {
+  jest.useFakeTimers({ doNotFake: TIMER_APIS.filter((api) => !faked.includes(api)) });
 }
 
 afterEach(() => {
@@ -63,20 +67,7 @@ test('a small response completes in one synchronous stretch (the common path doe
   // in wall time a loaded machine that deschedules the process mid-run could make any run pass
   // SLICE_MS (under Jest one item already costs ~25 µs, 5x the server's). Frozen, this checks
   // what decides a small response's path besides time: its list items stay within a stretch.
-  jest.useFakeTimers({
-    doNotFake: [
-      'setImmediate',
-      'clearImmediate',
-      'setTimeout',
-      'clearTimeout',
-      'setInterval',
-      'clearInterval',
-      'nextTick',
-      'queueMicrotask',
-      'hrtime',
-      'Date',
-    ],
-  });
+  fakeOnly('performance');
   try {
     const document = parse('{ rows(n: 4) { id cells(n: 5) { v } } }');
     const built = schema();
@@ -250,8 +241,8 @@ test('a large request steps back while a smaller one is in flight, and runs on a
 });
 
 test("a large request's pause ends as soon as no smaller request is in flight, not when its timer fires", async () => {
-  // The pause's timer never fires unless advanced (see fakeTimeoutsOnly).
-  fakeTimeoutsOnly();
+  // The pause's timer never fires unless advanced (see fakeOnly).
+  fakeOnly('setTimeout', 'clearTimeout');
   try {
     const turn = () => new Promise((resolve) => setImmediate(resolve));
     const { budget: large } = context();
@@ -283,8 +274,8 @@ test("a large request's pause ends as soon as no smaller request is in flight, n
 });
 
 test('large requests paused for a smaller one take turns: one stretch of one of them per pause, however many they are', async () => {
-  // Each pause passes when the test advances it (see fakeTimeoutsOnly).
-  fakeTimeoutsOnly();
+  // Each pause passes when the test advances it (see fakeOnly).
+  fakeOnly('setTimeout', 'clearTimeout');
   try {
     const turn = () => new Promise((resolve) => setImmediate(resolve));
     const larges = [context().budget, context().budget, context().budget];
