@@ -73,6 +73,7 @@ describe('Dockerfile', () => {
     const engines = JSON.parse(read('package.json')).engines.node as string;
     const [, needMajor, needMinor] = /(\d+)\.(\d+)/.exec(engines)!.map(Number);
     expect(major! > needMajor! || (major === needMajor && minor! >= needMinor!)).toBe(true);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own ARG placeholder, compared literally
     for (const stage of stages) expect(stage.base).toBe('node:${NODE_VERSION}-bookworm-slim');
     const runs = (stage: Stage) => all(stage, 'RUN').map((i) => i.args);
     expect(runs(stages[0]!).join(' ')).toMatch(/npm ci --omit=dev/);
