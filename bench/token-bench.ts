@@ -1,3 +1,4 @@
+import { ManualClock } from '../src/clock.js';
 import { benchVerifier } from './variants.js';
 
 /**
@@ -18,6 +19,10 @@ export interface TokenBenchResult {
    */
   readonly cachedFreshStringMicros: number;
   readonly warmVerifyMicros: number;
+  /** `verify(token)` with the cache off: what each token costs once per TTL without revalidation. */
+  readonly fullVerifyMicros: number;
+  /** `verify(token)` of a cached token past its TTL: the key-presence check that replaces it. */
+  readonly revalidateMicros: number;
   readonly tokenBytes: number;
   readonly iterations: { cached: number; verify: number };
 }
@@ -47,11 +52,40 @@ export async function runTokenBench(jwksUrl: string, token: string): Promise<Tok
   const warmVerifyMicros = Number(process.hrtime.bigint() - start) / 1000 / verifyIterations;
   if (seen !== 100_000 + cachedIterations + 10_000 + cachedIterations / 10 + 20_000 + verifyIterations)
     throw new Error('token bench: a warm token missed the cache');
+
+  // Full verification: the cache off, the keys fetched once.
+  const uncached = benchVerifier(jwksUrl, { tokenCacheSize: 0 });
+  await uncached.prefetch();
+  const fullIterations = 5_000;
+  for (let i = 0; i < 500; i++) await uncached.verify(token);
+  start = process.hrtime.bigint();
+  for (let i = 0; i < fullIterations; i++) await uncached.verify(token);
+  const fullVerifyMicros = Number(process.hrtime.bigint() - start) / 1000 / fullIterations;
+
+  // Revalidation: a 1 s TTL and a clock moved past it before every call (the keys never go
+  // stale), 1,500 calls in 1,500 s of the token's hour.
+  const clock = new ManualClock(Date.now());
+  const revalidating = benchVerifier(jwksUrl, { tokenCacheTtlSeconds: 1, jwksCacheMaxAgeSeconds: 86_400 }, clock);
+  await revalidating.verify(token);
+  const revalidations = 1_500;
+  let elapsed = 0n;
+  for (let i = 0; i < revalidations; i++) {
+    clock.advance(1_001);
+    const began = process.hrtime.bigint();
+    await revalidating.verify(token);
+    elapsed += process.hrtime.bigint() - began;
+  }
+  const revalidateMicros = Number(elapsed) / 1000 / revalidations;
+  const stats = revalidating.cacheStats();
+  if (stats.revalidated !== revalidations || stats.misses !== 1)
+    throw new Error(`token bench: revalidation fell back to verification (${JSON.stringify(stats)})`);
   return {
     coldVerifyMicros,
     cachedMicros,
     cachedFreshStringMicros,
     warmVerifyMicros,
+    fullVerifyMicros,
+    revalidateMicros,
     tokenBytes: bytes.length,
     iterations: { cached: cachedIterations, verify: verifyIterations },
   };

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { principalFromClaims, type Principal } from '../src/auth/principal.js';
 import { authenticate } from '../src/auth/authenticate.js';
-import { createTokenVerifier, type TokenVerifier } from '../src/auth/verifier.js';
+import { createTokenVerifier, type TokenVerifier, type VerifierSettings } from '../src/auth/verifier.js';
 import { type Clock, systemClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { policy } from '../src/authz/policy.js';
@@ -85,8 +85,10 @@ const EXECUTION = loadConfig(BENCH_ENV).execution;
 const BODY_LIMIT = 100 * 1024;
 
 /** The verifier configuration of the product's defaults (config.ts), for the dev issuer. */
-export function benchVerifier(jwksUrl: string): TokenVerifier {
-  return createTokenVerifier(loadConfig({}).auth, [{ issuer: DEV_ISSUER, audiences: [DEV_AUDIENCE], jwksUrl }]);
+export function benchVerifier(jwksUrl: string, overrides: Partial<VerifierSettings> = {}, clock?: Clock) {
+  return createTokenVerifier({ ...loadConfig({}).auth, ...overrides }, [{ issuer: DEV_ISSUER, audiences: [DEV_AUDIENCE], jwksUrl }], {
+    ...(clock ? { clock } : {}),
+  });
 }
 
 /** The principal the verifier derives from a dev-issuer token of `persona` (V1 skips the token). */

@@ -67,8 +67,12 @@ export class RemoteKeySet {
     }
   }
 
-  /** jose's key callback: the key for the token's `alg`/`kid`. */
-  async getKey(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
+  /**
+   * jose's key callback: the key for the token's `alg`/`kid`. While the key set is not
+   * refetched, the same key object is returned for the same key (jose imports each once), so
+   * a caller can tell whether the key that verified a token is still the issuer's.
+   */
+  async getKey(header: JWSHeaderParameters, token?: FlattenedJWSInput): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
     const { clock, cooldownMs, maxAgeMs } = this.options;
     if (this.local === null) {
       if (clock.now() - this.failedAt < Math.min(cooldownMs, FAILURE_BACKOFF_MS)) throw new KeyServerUnavailable('recent fetch failed');

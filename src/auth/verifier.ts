@@ -1,4 +1,4 @@
-import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { errors, jwtVerify, type JWSHeaderParameters, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { type Clock, systemClock } from '../clock.js';
 import type { AuthConfig } from '../config.js';
 import { AuthUnavailableError } from '../errors.js';
@@ -55,8 +55,12 @@ export interface TokenVerifier {
 
 /** How well the verified-token cache works, for the metrics (counted since start). */
 export interface TokenCacheStats {
-  /** `hits`: tokens answered from the cache; `misses`: tokens that had to be verified (or were refused). */
-  cacheStats(): { readonly hits: number; readonly misses: number };
+  /**
+   * `hits`: tokens answered from the cache without a signature check (`revalidated` included);
+   * `misses`: tokens that had to be verified (or were refused); `revalidated`: cached tokens
+   * whose TTL ran out, kept because the key that verified them is still the issuer's.
+   */
+  cacheStats(): { readonly hits: number; readonly misses: number; readonly revalidated: number };
 }
 
 /** The key-set side of a remote verifier, for readiness and start-up. */
@@ -82,6 +86,19 @@ interface TrustedIssuer {
   readonly keys: JWTVerifyGetKey;
 }
 
+/** A verified token, remembered: what it proved, and what proved it. */
+interface VerifiedToken {
+  readonly principal: Principal;
+  /** Reused without any check until then (ms): at most the TTL, never past `exp`. */
+  until: number;
+  /** The token's `exp` (ms): never reused, nor revalidated, from then on. */
+  readonly expires: number;
+  readonly issuer: TrustedIssuer;
+  /** The signed header (`alg`, `kid`) that selected the key, and the key object that verified the signature. */
+  readonly header: JWSHeaderParameters;
+  readonly key: unknown;
+}
+
 /**
  * Builds a verifier for one or several issuers. Each issuer's key set is created once and
  * shared by every request; a token is verified only against the issuer its `iss` names.
@@ -102,11 +119,13 @@ export function createTokenVerifier(
     trusted.set(key, trust(coordinates, settings, clock, deps));
   }
   const now = () => clock.now();
-  // Keyed by the whole token string: an exact match is the only safe key.
-  const cache = new Map<string, { principal: Principal; until: number }>();
+  // Keyed by the whole token string: an exact match is the only safe key. Entries past their
+  // TTL stay (until `exp` or eviction) so that `verify` can revalidate them.
+  const cache = new Map<string, VerifiedToken>();
   // Plain numbers, read when metrics are scraped: nothing per request beyond an increment.
   let hits = 0;
   let misses = 0;
+  let revalidated = 0;
 
   function cached(token: string): Principal | undefined {
     const hit = cache.get(token);
@@ -115,32 +134,72 @@ export function createTokenVerifier(
       hits++;
       return hit.principal;
     }
-    cache.delete(token);
+    if (hit.expires <= now()) cache.delete(token);
     return undefined;
   }
 
-  function remember(token: string, principal: Principal): void {
+  function remember(token: string, entry: VerifiedToken): void {
     if (settings.tokenCacheSize === 0 || settings.tokenCacheTtlSeconds === 0) return;
-    const until = Math.min(principal.expiresAt * 1000, now() + settings.tokenCacheTtlSeconds * 1000);
+    entry.until = Math.min(entry.expires, now() + settings.tokenCacheTtlSeconds * 1000);
+    // Re-inserted at the end: a revalidated token is as fresh as a verified one.
+    cache.delete(token);
     if (cache.size >= settings.tokenCacheSize) {
       // Oldest insertion first: a bounded FIFO is enough for a cache that only saves CPU.
       const oldest = cache.keys().next().value;
       if (oldest !== undefined) cache.delete(oldest);
     }
-    cache.set(token, { principal, until });
+    cache.set(token, entry);
+  }
+
+  /**
+   * A cached token whose TTL ran out, before its `exp`: its signature, claims and issuer were
+   * checked and cannot have changed; only the issuer's key set can have. So it is kept when
+   * the key set still returns the very key object that verified it: the key set has not been
+   * refetched since (a refetch imports new key objects, even for unchanged keys, and the token
+   * is then verified in full once). Anything else (key gone, replaced, several matching, key
+   * server down) is verified in full, which says why it fails. The key set's own rules apply
+   * as for any token: stale keys are refreshed in the background, an unknown kid refetches at
+   * most once per cooldown.
+   */
+  async function revalidate(token: string, entry: VerifiedToken): Promise<Principal | undefined> {
+    let key: unknown;
+    try {
+      key = await entry.issuer.keySet.getKey(entry.header);
+    } catch {
+      key = undefined;
+    }
+    if (key === entry.key && entry.expires > now()) {
+      remember(token, entry);
+      revalidated++;
+      hits++;
+      return entry.principal;
+    }
+    cache.delete(token);
+    return undefined;
   }
 
   async function verify(token: string): Promise<Principal> {
     const hit = cached(token);
     if (hit !== undefined) return hit;
+    const stale = cache.get(token);
+    if (stale !== undefined) {
+      const kept = await revalidate(token, stale);
+      if (kept !== undefined) return kept;
+    }
     misses++;
     const iss = claimedIssuer(token);
     if (iss === undefined) throw rejections.reject('malformed');
     const issuer = iss === null ? undefined : trusted.get(issuerKey(iss));
     if (issuer === undefined) throw rejections.reject('unknown_issuer', { claimedIssuer: iss?.slice(0, MAX_LOGGED_ISSUER) ?? null });
     let payload: JWTPayload;
+    let header: JWSHeaderParameters;
+    let key: unknown;
     try {
-      ({ payload } = await jwtVerify(token, issuer.keys, {
+      ({
+        payload,
+        protectedHeader: header,
+        key,
+      } = await jwtVerify(token, issuer.keys, {
         issuer: issuer.accepted,
         audience: issuer.audiences,
         algorithms: [...settings.algorithms],
@@ -165,7 +224,7 @@ export function createTokenVerifier(
         why: `client not listed in ${principal.kind === 'machine' ? 'AUTH_MACHINE_SUPPORT_CLIENT_IDS' : 'AUTH_SUPPORT_CLIENT_IDS'}`,
       });
     }
-    remember(token, principal);
+    remember(token, { principal, until: 0, expires: principal.expiresAt * 1000, issuer, header, key });
     return principal;
   }
 
@@ -177,7 +236,7 @@ export function createTokenVerifier(
     ready: () => keySets.every((issuer) => issuer.keySet.ready),
     notReady: () => keySets.filter((issuer) => !issuer.keySet.ready).map((issuer) => issuer.issuer),
     prefetch: async () => (await Promise.all(keySets.map((issuer) => issuer.keySet.prefetch()))).every(Boolean),
-    cacheStats: () => ({ hits, misses }),
+    cacheStats: () => ({ hits, misses, revalidated }),
   };
 }
 

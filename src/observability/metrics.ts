@@ -48,7 +48,7 @@ export interface MetricSources {
   /** Circuit state per upstream. */
   circuits?: () => Readonly<Record<string, keyof typeof CIRCUIT_VALUES>>;
   /** Verified-token cache lookups since start. */
-  tokenCache?: () => { readonly hits: number; readonly misses: number };
+  tokenCache?: () => { readonly hits: number; readonly misses: number; readonly revalidated: number };
   /** True while the shared store (Redis) answers; absent without one. */
   redisUp?: () => boolean;
 }
@@ -133,8 +133,8 @@ export class Metrics {
     }
     if (tokenCache) {
       // Counted by the verifier as plain numbers; turned into counters when scraped.
-      let counted = { hits: 0, misses: 0 };
-      const delta = (key: 'hits' | 'misses') => {
+      let counted = { hits: 0, misses: 0, revalidated: 0 };
+      const delta = (key: keyof typeof counted) => {
         const now = tokenCache();
         const added = now[key] - counted[key];
         counted = { ...counted, [key]: now[key] };
@@ -142,7 +142,7 @@ export class Metrics {
       };
       new Counter({
         name: 'bff_token_cache_hits_total',
-        help: 'Access tokens found in the verified-token cache.',
+        help: 'Access tokens answered from the verified-token cache, without a signature check (revalidations included).',
         registers,
         collect() {
           this.inc(delta('hits'));
@@ -154,6 +154,14 @@ export class Metrics {
         registers,
         collect() {
           this.inc(delta('misses'));
+        },
+      });
+      new Counter({
+        name: 'bff_token_cache_revalidations_total',
+        help: 'Cached tokens past AUTH_TOKEN_CACHE_TTL_SECONDS kept because the key that verified them is still in the issuer key set.',
+        registers,
+        collect() {
+          this.inc(delta('revalidated'));
         },
       });
       new Gauge({

@@ -1,5 +1,5 @@
 import { type RunningApp, type StartOptions, startApp } from '../../src/app.js';
-import type { KeyStatus, TokenVerifier } from '../../src/auth/verifier.js';
+import type { KeyStatus, TokenCacheStats, TokenVerifier } from '../../src/auth/verifier.js';
 import { type Clock, ManualClock, systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createDevIssuer, type DevIssuer, type SignOptions } from '../../src/demo/dev-issuer.js';
@@ -31,7 +31,7 @@ export interface TestStack {
   /** Raw log text, to assert that secrets never appear. */
   readonly rawLogs: () => string;
   /** The verifier and upstreams the server uses (hostile tests inspect key and circuit state). */
-  readonly verifier: TokenVerifier & KeyStatus;
+  readonly verifier: TokenVerifier & KeyStatus & TokenCacheStats;
   readonly upstreams: Upstreams;
   token(persona: PersonaName, options?: SignOptions): Promise<string>;
   /** Moves the stack's `ManualClock` until `pending` settles, never while an upstream is answering. */

@@ -3,6 +3,7 @@
  * server that is down, hangs, serves HTML or redirects — at a cold start (503, no internals)
  * and later (keys already fetched keep working).
  */
+import { jest } from '@jest/globals';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTokenVerifier, type VerifierDependencies, type VerifierSettings } from '../../src/auth/verifier.js';
@@ -145,6 +146,142 @@ describe('verifier', () => {
     const verifier = verifierFor(jwks.url, {}, { jwksMaxBytes: 64 * 1024 });
     expect(await outcome(verifier.verify(await k1.sign(personaClaims('alice'))))).toBe('AUTH_UNAVAILABLE');
     expect(verifier.ready()).toBe(false);
+  });
+});
+
+describe('verified-token cache: a token past its TTL is revalidated by its key, never past its exp', () => {
+  let jwks: JwksServer;
+  let clock: ManualClock;
+  let signatureChecks: ReturnType<typeof jest.spyOn>;
+  const TTL_MS = 60_000;
+  const MAX_AGE_MS = 600_000;
+  beforeEach(async () => {
+    jwks = await startJwksServer([k1.publicJwk]);
+    clock = new ManualClock(Date.now());
+    // Every RS256 signature check goes through WebCrypto: counting calls shows which path ran.
+    signatureChecks = jest.spyOn(crypto.subtle, 'verify');
+  });
+  afterEach(async () => {
+    signatureChecks.mockRestore();
+    await jwks.close();
+  });
+
+  /** The default settings with the token cache on (TTL 60 s, keys refreshed every 600 s). */
+  async function cachingVerifier() {
+    const verifier = verifierFor(
+      jwks.url,
+      { tokenCacheSize: 100, tokenCacheTtlSeconds: TTL_MS / 1000, jwksCacheMaxAgeSeconds: MAX_AGE_MS / 1000, jwksCooldownSeconds: 30 },
+      { clock },
+    );
+    expect(await verifier.prefetch()).toBe(true);
+    return verifier;
+  }
+
+  test('while its key is unchanged: kept with no signature check and no key fetch; a refetch costs one full verification', async () => {
+    const verifier = await cachingVerifier();
+    const token = await k1.sign(personaClaims('alice'));
+    const principal = await verifier.verify(token);
+    expect(signatureChecks).toHaveBeenCalledTimes(1);
+    clock.advance(TTL_MS / 2);
+    expect(verifier.cached(token)).toBe(principal);
+    // Past the TTL, eight times over (480 s, inside the key set's max age of 600 s).
+    for (let i = 1; i <= 8; i++) {
+      clock.advance(TTL_MS);
+      expect(verifier.cached(token)).toBeUndefined();
+      expect(await verifier.verify(token)).toBe(principal);
+      expect(verifier.cached(token)).toBe(principal);
+    }
+    expect(signatureChecks).toHaveBeenCalledTimes(1);
+    expect(jwks.requests).toBe(1);
+    expect(verifier.cacheStats()).toEqual({ hits: 1 + 8 * 2, misses: 1, revalidated: 8 });
+
+    // The key set goes stale: refetched in the background (the stale key still answers meanwhile).
+    clock.advance(MAX_AGE_MS);
+    expect(await verifier.verify(token)).toBe(principal);
+    await verifier.prefetch(); // joins the background refetch, or fetches once more
+    expect(jwks.requests).toBeGreaterThanOrEqual(2);
+    // The refetched set holds new key objects: one full verification, then revalidations again.
+    clock.advance(TTL_MS);
+    expect(await verifier.verify(token)).toEqual(principal);
+    expect(signatureChecks).toHaveBeenCalledTimes(2);
+    clock.advance(TTL_MS);
+    await verifier.verify(token);
+    expect(signatureChecks).toHaveBeenCalledTimes(2);
+    expect(verifier.cacheStats().revalidated).toBe(10);
+  });
+
+  test('a key rotated out of the key set ends its cached tokens at the first revalidation after the refetch', async () => {
+    jwks.keys = [k1.publicJwk, k2.publicJwk];
+    const verifier = await cachingVerifier();
+    const old = await k1.sign(personaClaims('alice'));
+    const current = await k2.sign(personaClaims('bob'));
+    expect(await outcome(verifier.verify(old))).toBe('ok');
+    expect(await outcome(verifier.verify(current))).toBe('ok');
+    // The issuer retires k1; this instance notices at its next refetch.
+    jwks.keys = [k2.publicJwk];
+    clock.advance(MAX_AGE_MS);
+    await verifier.prefetch();
+    expect(await outcome(verifier.verify(old))).toBe('UNAUTHENTICATED');
+    expect(await outcome(verifier.verify(current))).toBe('ok');
+    // A refused token leaves the cache: it stays refused.
+    expect(verifier.cached(old)).toBeUndefined();
+    expect(await outcome(verifier.verify(old))).toBe('UNAUTHENTICATED');
+  });
+
+  test('a key replaced under the same kid: the cached token is verified in full again, and refused', async () => {
+    const verifier = await cachingVerifier();
+    const token = await k1.sign(personaClaims('alice'));
+    expect(await outcome(verifier.verify(token))).toBe('ok');
+    const impostor = await createTestKey(k1.kid);
+    jwks.keys = [impostor.publicJwk];
+    clock.advance(MAX_AGE_MS);
+    await verifier.prefetch();
+    const checks = signatureChecks.mock.calls.length;
+    expect(await outcome(verifier.verify(token))).toBe('UNAUTHENTICATED');
+    expect(signatureChecks.mock.calls.length).toBe(checks + 1);
+    expect(verifier.cacheStats().revalidated).toBe(0);
+  });
+
+  test('an expired token is never revalidated, and nothing about it is reused past its exp', async () => {
+    const verifier = await cachingVerifier();
+    const tolerance = loadConfig({}).auth.clockToleranceSeconds * 1000;
+    const token = await k1.sign(personaClaims('alice'), { ttlSeconds: 90 });
+    const principal = await verifier.verify(token);
+    clock.advance(TTL_MS + 1);
+    expect(await verifier.verify(token)).toBe(principal);
+    expect(verifier.cacheStats().revalidated).toBe(1);
+    // Past exp (within the clock tolerance): no revalidation, a full verification accepts it.
+    clock.advance(90_000 - TTL_MS);
+    expect(verifier.cached(token)).toBeUndefined();
+    const checks = signatureChecks.mock.calls.length;
+    expect(await outcome(verifier.verify(token))).toBe('ok');
+    expect(signatureChecks.mock.calls.length).toBe(checks + 1);
+    // Past the tolerance: refused, however recently its key was confirmed.
+    clock.advance(tolerance + 1000);
+    expect(await outcome(verifier.verify(token))).toBe('UNAUTHENTICATED');
+    expect(verifier.cacheStats().revalidated).toBe(1);
+  });
+
+  test('on a live server: a token used again past the TTL is answered without a signature check; its key retired, it gets 401', async () => {
+    jwks.keys = [k1.publicJwk, k2.publicJwk];
+    const stack = await startStack({ clock, jwksUrl: jwks.url, env: { AUTH_JWKS_CACHE_MAX_AGE_SECONDS: String(MAX_AGE_MS / 1000) } });
+    try {
+      const token = await k1.sign(personaClaims('alice'));
+      expect((await stack.gql(QUERY, { token })).data).toEqual({ viewer: { subject: 'auth0|alice' } });
+      const checks = signatureChecks.mock.calls.length;
+      clock.advance(TTL_MS + 1);
+      expect((await stack.gql(QUERY, { token })).data).toEqual({ viewer: { subject: 'auth0|alice' } });
+      expect(signatureChecks.mock.calls.length).toBe(checks);
+      expect(stack.verifier.cacheStats().revalidated).toBe(1);
+      jwks.keys = [k2.publicJwk];
+      clock.advance(MAX_AGE_MS);
+      await stack.verifier.prefetch();
+      const refused = await stack.gql(QUERY, { token });
+      expect(refused.status).toBe(401);
+      expect(refused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    } finally {
+      await stack.stop();
+    }
   });
 });
 

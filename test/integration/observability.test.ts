@@ -212,6 +212,7 @@ describe('/metrics', () => {
       // The same token twice: verified once, then from the cache.
       expect(text).toMatch(/^bff_token_cache_misses_total 1$/m);
       expect(text).toMatch(/^bff_token_cache_hits_total 1$/m);
+      expect(text).toMatch(/^bff_token_cache_revalidations_total 0$/m);
       expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds /m);
       expect(text).not.toContain(bobToken);
     } finally {
