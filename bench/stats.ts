@@ -37,3 +37,36 @@ export function medianInterval(values: readonly number[], confidence = 0.95): re
   }
   return k === 0 ? undefined : [sorted[k - 1]!, sorted[n - k]!];
 }
+
+/**
+ * A distribution-free confidence interval for the q-quantile of `values` (q in (0, 1)), from
+ * order statistics: [x(l), x(u)] holds the true quantile with probability P(l <= B < u), where
+ * B ~ binomial(n, q) counts the values below it. The ranks grow from the one nearest n*q,
+ * each step to the side that adds more probability, until `confidence` is reached. For a p99 of
+ * 500 samples that is about the 1st to the 10th slowest: a tail quantile of a few hundred
+ * samples is known only roughly, which is why the noisy-neighbour report prints it. Undefined
+ * when the confidence needs a rank outside the sample (too few values for that quantile).
+ */
+export function quantileInterval(values: readonly number[], q: number, confidence = 0.95): readonly [number, number] | undefined {
+  const n = values.length;
+  if (n === 0 || !(q > 0 && q < 1)) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  // P(B = j) for j = 0..n, in logs (1 - q to the 1000th underflows).
+  const logPmf = new Float64Array(n + 1);
+  logPmf[0] = n * Math.log1p(-q);
+  for (let j = 0; j < n; j++) logPmf[j + 1] = logPmf[j]! + Math.log(n - j) - Math.log(j + 1) + Math.log(q) - Math.log1p(-q);
+  const pmf = (j: number) => (j < 0 || j > n ? 0 : Math.exp(logPmf[j]!));
+  // B in [low, high] <=> x(low) <= quantile < x(high + 1) (ranks 1-based; x(0) = -inf, x(n+1) = +inf).
+  let low = Math.min(n, Math.max(0, Math.floor(n * q)));
+  let high = low;
+  let covered = pmf(low);
+  while (covered < confidence) {
+    const below = pmf(low - 1);
+    const above = pmf(high + 1);
+    if (below === 0 && above === 0) break;
+    if (below >= above) covered += pmf(--low);
+    else covered += pmf(++high);
+  }
+  if (covered < confidence || low < 1 || high + 1 > n) return undefined;
+  return [sorted[low - 1]!, sorted[high]!];
+}

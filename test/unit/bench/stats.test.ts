@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { median, medianInterval } from '../../../bench/stats.js';
+import { median, medianInterval, quantile, quantileInterval } from '../../../bench/stats.js';
 
 describe('medianInterval', () => {
   test('takes the order statistics the binomial(n, 1/2) gives for 95%', () => {
@@ -38,5 +38,43 @@ describe('medianInterval', () => {
     // 96.1% nominal for n = 9.
     expect(covered / trials).toBeGreaterThan(0.94);
     expect(covered / trials).toBeLessThan(0.98);
+  });
+});
+
+describe('quantileInterval', () => {
+  test('for the median it agrees with medianInterval', () => {
+    for (const n of [9, 25, 40]) {
+      const values = Array.from({ length: n }, (_, i) => n - i);
+      expect(quantileInterval(values, 0.5)).toEqual(medianInterval(values));
+    }
+  });
+
+  test('a p99 of 500 values lies between about the 10th slowest and the slowest', () => {
+    const values = Array.from({ length: 500 }, (_, i) => i + 1); // x(k) = k
+    const [low, high] = quantileInterval(values, 0.99)!;
+    expect(quantile(Float64Array.from(values), 0.99)).toBe(495);
+    expect(low).toBeGreaterThanOrEqual(488);
+    expect(low).toBeLessThanOrEqual(492);
+    expect(high).toBe(500);
+    // With 100 values the p99 needs a rank past the slowest: no interval.
+    expect(quantileInterval(values.slice(0, 100), 0.99)).toBeUndefined();
+  });
+
+  test('holds the true p90 about as often as it claims', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const trueQuantile = -Math.log(0.1); // p90 of exponential(1)
+    let covered = 0;
+    const trials = 2000;
+    for (let t = 0; t < trials; t++) {
+      const sample = Array.from({ length: 200 }, () => -Math.log(1 - random()));
+      const [low, high] = quantileInterval(sample, 0.9)!;
+      if (low <= trueQuantile && trueQuantile <= high) covered++;
+    }
+    expect(covered / trials).toBeGreaterThan(0.93);
+    expect(covered / trials).toBeLessThan(0.985);
   });
 });
