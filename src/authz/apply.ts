@@ -10,7 +10,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { deny } from 'graphql-shield';
-import { BffError, ForbiddenError, NotFoundError } from '../errors.js';
+import { BffError, ForbiddenError, locatedAt, NotFoundError } from '../errors.js';
 import { describeRule } from './describe.js';
 import { compileRule, isThenable, type MaybeVerdict, type RuleCache, type Verdict } from './engine.js';
 import { ruleKind, type IRule } from './shield-rules.js';
@@ -118,7 +118,7 @@ function withRule<C extends AuthzContext>(
   const refuse = (verdict: Verdict, ctx: C, info: GraphQLResolveInfo): Error => {
     const error = toClientError(verdict);
     onDenial(ctx, { path: pathOf(info), field: coordinate, rule: description, reason: reasonOf(error), kind: 'field' });
-    return error;
+    return located(error, info);
   };
   return (parent, args, ctx, info) => {
     const verdict = check(parent, args, ctx, info);
@@ -194,9 +194,9 @@ function withVisibility<C extends AuthzContext>(
     hidden(ctx, info, verdict);
     // Ownership could not be established (e.g. the customer API is down): still hidden,
     // but the client learns why instead of seeing a silent null.
-    if (verdict instanceof BffError) return verdict;
+    if (verdict instanceof BffError) return located(verdict, info);
     // A non-null field cannot read as null; it reads as "not found", never as "forbidden".
-    return nonNull ? new NotFoundError('Object') : null;
+    return nonNull ? located(new NotFoundError('Object'), info) : null;
   };
 
   const check = (value: unknown, ctx: C, info: GraphQLResolveInfo): unknown => {
@@ -216,7 +216,7 @@ function withVisibility<C extends AuthzContext>(
     const failure = settled.find((v): v is BffError => v instanceof BffError);
     if (failure !== undefined) {
       hidden(ctx, info, failure);
-      return failure;
+      return located(failure, info);
     }
     const kept = items.filter((_, index) => settled[index] === true);
     if (kept.length !== items.length) hidden(ctx, info, settled.find((v) => v !== true) ?? false);
@@ -252,8 +252,13 @@ function withVisibility<C extends AuthzContext>(
 }
 
 /** Only our own typed errors reach clients; anything else a rule returned becomes FORBIDDEN. */
-function toClientError(verdict: Verdict): Error {
+function toClientError(verdict: Verdict): BffError {
   return verdict instanceof BffError ? verdict : new ForbiddenError();
+}
+
+/** The error at this field, located once (see `locatedAt`): graphql-js then uses it as it is. */
+function located(error: BffError, info: GraphQLResolveInfo): BffError {
+  return locatedAt(error, info.fieldNodes, responsePathAsArray(info.path));
 }
 
 function reasonOf(error: Error): string {
