@@ -1,5 +1,13 @@
 import { type FieldNode, locatedError, type OperationDefinitionNode, parse } from 'graphql';
-import { BffError, ErrorCode, ForbiddenError, LicenseRequiredError, locatedAt, RateLimitedError, UpstreamUnavailableError } from '../../../src/errors.js';
+import {
+  BffError,
+  ErrorCode,
+  ForbiddenError,
+  LicenseRequiredError,
+  locatedAt,
+  RateLimitedError,
+  UpstreamUnavailableError,
+} from '../../../src/errors.js';
 
 test('an expected outcome carries no stack trace: graphql-js, locating it, reads a plain line', () => {
   const denied = new ForbiddenError('billing:read');
