@@ -196,7 +196,7 @@ function withVisibility<C extends AuthzContext>(
     // but the client learns why instead of seeing a silent null.
     if (verdict instanceof BffError) return located(verdict, info);
     // A non-null field cannot read as null; it reads as "not found", never as "forbidden".
-    return nonNull ? located(new NotFoundError('Object'), info) : null;
+    return nonNull ? located(OBJECT_NOT_FOUND, info) : null;
   };
 
   const check = (value: unknown, ctx: C, info: GraphQLResolveInfo): unknown => {
@@ -251,9 +251,15 @@ function withVisibility<C extends AuthzContext>(
   };
 }
 
+// What a client reads for a plain "no" and for a hidden non-null object. Never handed to
+// graphql-js themselves: each field gets its own located copy (`located`), so one of each is
+// built, not one per denied field on top of the copy.
+const FORBIDDEN = new ForbiddenError();
+const OBJECT_NOT_FOUND = new NotFoundError('Object');
+
 /** Only our own typed errors reach clients; anything else a rule returned becomes FORBIDDEN. */
 function toClientError(verdict: Verdict): BffError {
-  return verdict instanceof BffError ? verdict : new ForbiddenError();
+  return verdict instanceof BffError ? verdict : FORBIDDEN;
 }
 
 /** The error at this field, located once (see `locatedAt`): graphql-js then uses it as it is. */
