@@ -1,4 +1,4 @@
-import { Identity } from './auth/identity.js';
+import { Identity, type RequestIdentity } from './auth/identity.js';
 import type { Principal } from './auth/principal.js';
 import type { Speculation } from './authz/apply.js';
 import { type AuthzContext, createRuleCache } from './authz/context.js';
@@ -19,7 +19,7 @@ import { createLoaders, type Loaders, recordingLoaders } from './upstream/loader
  */
 export interface RequestContext extends AuthzContext, ResolverContext, BudgetContext {
   readonly principal: Principal;
-  readonly identity: Identity;
+  readonly identity: RequestIdentity;
   readonly loaders: Loaders;
   readonly upstreams: Upstreams;
   readonly log: Logger;
@@ -61,6 +61,14 @@ export interface ContextDependencies {
   readonly execution: ExecutionLimits;
   /** Records authorization reads across requests (off unless configured). */
   readonly cache?: CrossRequestCache;
+  /** The caller's identity from elsewhere (the execution worker asks the main thread's); absent: looked up here. */
+  readonly identity?: (principal: Principal) => RequestIdentity;
+}
+
+/** The request as upstream calls and log lines name it: its id, and the headers every upstream call carries. */
+export interface RequestOrigin {
+  readonly requestId: string;
+  readonly upstreamHeaders: Readonly<Record<string, string>>;
 }
 
 /**
@@ -68,13 +76,18 @@ export interface ContextDependencies {
  * every upstream call carries the request id (and trace), and every log line of the request
  * its request id.
  */
-export function createRequestContext(principal: Principal, deps: ContextDependencies, telemetry?: RequestTelemetry): RequestContext {
+export function createRequestContext(
+  principal: Principal,
+  deps: ContextDependencies,
+  telemetry?: RequestTelemetry,
+  origin: RequestOrigin | undefined = telemetry,
+): RequestContext {
   const budget = new ExecutionBudget(deps.execution, deps.clock);
   const scope = new RequestScope();
   scope.onEnd(() => budget.end());
-  const upstreamCall = telemetry === undefined ? undefined : { headers: telemetry.upstreamHeaders, trace: telemetry };
+  const upstreamCall = origin === undefined ? undefined : { headers: origin.upstreamHeaders, trace: telemetry };
   const loaders = createLoaders(deps.upstreams, { signal: budget.signal, ...upstreamCall });
-  const log = telemetry === undefined ? deps.log : withFields(deps.log, { requestId: telemetry.requestId });
+  const log = origin === undefined ? deps.log : withFields(deps.log, { requestId: origin.requestId });
   const requestLog = new RequestLog(log);
   const now = () => deps.clock.now();
   if (telemetry !== undefined) {
@@ -83,7 +96,7 @@ export function createRequestContext(principal: Principal, deps: ContextDependen
   }
   const ctx: RequestContext = {
     principal,
-    identity: new Identity(principal, loaders, now, log, deps.cache),
+    identity: deps.identity?.(principal) ?? new Identity(principal, loaders, now, log, deps.cache),
     loaders,
     upstreams: deps.upstreams,
     authz: createRuleCache((rule, error) => requestLog.ruleFailed(rule, error)),
@@ -97,7 +110,8 @@ export function createRequestContext(principal: Principal, deps: ContextDependen
       const recording = recordingLoaders(loaders);
       return { context: { ...ctx, loaders: recording.loaders }, discard: recording.forget };
     },
-    ...(telemetry === undefined ? {} : { telemetry, upstreamCall }),
+    ...(telemetry === undefined ? {} : { telemetry }),
+    ...(upstreamCall === undefined ? {} : { upstreamCall }),
   };
   return ctx;
 }

@@ -1,4 +1,5 @@
-import { type ASTNode, GraphQLError, type GraphQLErrorOptions } from 'graphql';
+import { type ASTNode, GraphQLError, type GraphQLErrorOptions, type GraphQLFormattedError } from 'graphql';
+import type { Logger } from './log.js';
 
 /**
  * The closed set of error codes a client can receive in `extensions.code`.
@@ -345,4 +346,56 @@ export class PersistedQueryNotInListError extends BffError {
       },
     );
   }
+}
+
+/**
+ * The last gate before a client sees an error: our typed errors pass, Apollo's own request
+ * errors pass, everything else becomes a generic INTERNAL_SERVER_ERROR (logged once per
+ * request, `logInternalErrors`). Applied by Apollo, and by the execution worker to what it
+ * sends back (src/execution/).
+ */
+export function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (isKnownErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+    const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  return {
+    message: 'Internal server error.',
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    ...(formatted.path ? { path: formatted.path } : {}),
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+  };
+}
+
+/**
+ * An execution error as Apollo hands it to `formatError`: every error has a code
+ * (INTERNAL_SERVER_ERROR when it has none), and no `http` extension (Apollo turns that into
+ * the response's status; an abandoned request's status is set from its budget instead).
+ */
+export function toFormattedError(error: GraphQLError): GraphQLFormattedError {
+  const { http: _http, ...extensions } = error.extensions as Record<string, unknown>;
+  return { ...error.toJSON(), extensions: { ...extensions, code: extensions.code ?? ErrorCode.INTERNAL_SERVER_ERROR } };
+}
+
+/** Errors we did not raise on purpose: logged once per request, the first with its stack, the rest counted; never sent. */
+export function logInternalErrors(
+  log: Pick<Logger, 'error'>,
+  errors: readonly GraphQLError[],
+  facts: { readonly operationName: string | null; readonly subject: string | null },
+): void {
+  const internal = errors.filter(
+    (error) => !isKnownErrorCode(error.extensions?.code) || error.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR,
+  );
+  const [first] = internal;
+  if (first === undefined) return;
+  // What a resolver threw, not graphql-js' wrapper around it.
+  const original = first.path !== undefined && first.originalError != null ? first.originalError : first;
+  log.error('graphql.internal_error', {
+    ...facts,
+    count: internal.length,
+    path: first.path?.join('.'),
+    error: `${original.name}: ${original.message}`,
+    stack: original.stack,
+  });
 }

@@ -14,13 +14,83 @@ export interface BusinessIdentity {
 
 const NOBODY: BusinessIdentity = { user: null, customerId: null };
 
+/** What a request reads of its caller (the lookup itself, or a view of one made elsewhere). */
+export type RequestIdentity = Pick<
+  Identity,
+  'principal' | 'isSupportStaff' | 'known' | 'rejection' | 'resolve' | 'settled' | 'entitlements'
+>;
+
+/** Where a delegated identity gets its answers (see `DelegatedIdentity`). */
+export interface IdentitySource {
+  /** The caller's identity and why it is nobody, if it is. */
+  identity(): Promise<{ readonly known: BusinessIdentity; readonly rejection: IdentityRejection | null }>;
+  /** The features of the customer's active licenses. */
+  entitlements(customerId: string): Promise<readonly string[]>;
+}
+
+/**
+ * The caller as another `Identity` knows them: a request executed in the execution worker
+ * (src/execution/) asks the main thread's `Identity` of the same request, so both see one
+ * lookup, one cache, one decision log line and the same waves of upstream calls as a request
+ * executed in place. Memoised like `Identity`.
+ */
+export class DelegatedIdentity implements RequestIdentity {
+  readonly isSupportStaff: boolean;
+  known: BusinessIdentity | undefined;
+  rejection: IdentityRejection | null | undefined;
+  private pending: Promise<BusinessIdentity> | undefined;
+  private readonly entitlementCache = new Map<string, ReadonlySet<string> | Promise<ReadonlySet<string>>>();
+
+  constructor(
+    readonly principal: Principal,
+    private readonly source: IdentitySource,
+  ) {
+    this.isSupportStaff = principal.permissions.has(SUPPORT_PERMISSION);
+    if (principal.kind === 'machine') {
+      this.known = NOBODY;
+      this.rejection = null;
+    }
+  }
+
+  resolve(): BusinessIdentity | Promise<BusinessIdentity> {
+    if (this.known !== undefined) return this.known;
+    this.pending ??= this.source.identity().then(({ known, rejection }) => {
+      this.rejection = rejection;
+      this.known = known;
+      return known;
+    });
+    return this.pending;
+  }
+
+  settled(): Promise<void> {
+    return this.pending === undefined
+      ? Promise.resolve()
+      : this.pending.then(
+          () => {},
+          () => {},
+        );
+  }
+
+  entitlements(customerId: string): ReadonlySet<string> | Promise<ReadonlySet<string>> {
+    const cached = this.entitlementCache.get(customerId);
+    if (cached !== undefined) return cached;
+    const pending = this.source.entitlements(customerId).then((features) => {
+      const set = new Set(features);
+      this.entitlementCache.set(customerId, set);
+      return set;
+    });
+    this.entitlementCache.set(customerId, pending);
+    return pending;
+  }
+}
+
 /**
  * The caller in business terms, resolved lazily through the request's loaders and memoised:
  * the first rule that needs it pays one batched lookup, every later check reads it
  * synchronously (`known`), so field checks stay synchronous. How claims and backend records
  * decide who that is: `linking.ts`.
  */
-export class Identity {
+export class Identity implements RequestIdentity {
   readonly isSupportStaff: boolean;
   /** Set once the lookup has finished; rules use it to stay synchronous. */
   known: BusinessIdentity | undefined;

@@ -155,12 +155,23 @@ export const LARGE_BACKOFF_MS = 2;
 // Requests of this process not known to be large: from their arrival at the front door
 // (`countSmallRequest`), then from the creation of their budget (the request's context, before
 // its estimate) until they end. So a request that has just arrived already makes a large one
-// step back for its first turns.
-let smallInFlight = 0;
+// step back for its first turns. In shared memory: the execution worker (src/execution/) reads
+// the main thread's count, so a large request executing there steps back for them too.
+let inFlight = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
 
 /** Requests in flight not known to be large (see `ExecutionBudget.expect`). */
 export function smallRequestsInFlight(): number {
-  return smallInFlight;
+  return Atomics.load(inFlight, 0);
+}
+
+/** The memory holding this thread's count of smaller requests in flight (handed to the execution worker). */
+export function smallRequestCounter(): SharedArrayBuffer {
+  return inFlight.buffer as SharedArrayBuffer;
+}
+
+/** The execution worker: large work steps back for the main thread's smaller requests (`smallRequestCounter`). */
+export function followSmallRequests(counter: SharedArrayBuffer): void {
+  inFlight = new Int32Array(counter);
 }
 
 /**
@@ -169,13 +180,12 @@ export function smallRequestsInFlight(): number {
  * to check), then the request's budget. Returns the release (idempotent).
  */
 export function countSmallRequest(): () => void {
-  smallInFlight++;
+  Atomics.add(inFlight, 0, 1);
   let counted = true;
   return () => {
     if (!counted) return;
     counted = false;
-    smallInFlight--;
-    if (smallInFlight === 0 && pausing.size > 0 && !waking) {
+    if (Atomics.sub(inFlight, 0, 1) === 1 && pausing.size > 0 && !waking) {
       waking = true;
       setImmediate(wakePausing);
     }
@@ -198,6 +208,11 @@ function pauseLarge(resume: () => void): void {
 
 function nextLargeTurn(): void {
   turnTimer = undefined;
+  // In the execution worker nothing wakes them when the main thread's last one ends: this turn does.
+  if (smallRequestsInFlight() === 0) {
+    wakePausing();
+    return;
+  }
   const first = pausing.values().next();
   if (first.done) return;
   pausing.delete(first.value);
@@ -207,7 +222,7 @@ function nextLargeTurn(): void {
 
 function wakePausing(): void {
   waking = false;
-  if (smallInFlight > 0) return;
+  if (smallRequestsInFlight() > 0) return;
   if (turnTimer !== undefined) clearTimeout(turnTimer);
   turnTimer = undefined;
   const all = [...pausing];
@@ -317,7 +332,7 @@ export class Slicer {
   // its next turn among the large (LARGE_BACKOFF_MS), or at once when none is any more.
   private schedule(): void {
     this.scheduled = true;
-    if (this.large && smallInFlight > 0) pauseLarge(this.drain);
+    if (this.large && smallRequestsInFlight() > 0) pauseLarge(this.drain);
     else setImmediate(this.drain);
   }
 }
