@@ -22,6 +22,7 @@ import type { HttpRoute } from './http.js';
 import { type Bff, createBff } from './server.js';
 import type { CallRecorder } from './upstream/http.js';
 import { createUpstreams, type Upstreams } from './upstream/index.js';
+import { ExecutionWorker } from './execution/executor.js';
 
 /** A running BFF with whatever demo pieces it started, and one way to stop it all. */
 export interface RunningApp {
@@ -43,6 +44,8 @@ export interface RunningApp {
   readonly devIssuer?: DevIssuer;
   /** Present when no upstream URLs were configured (never in production). */
   readonly demo?: DemoServices;
+  /** Where large queries execute (`EXECUTION_WORKER`, on by default). */
+  readonly executor?: ExecutionWorker;
   /** Readiness false, drain, then everything closes (see `Lifecycle.stop`). */
   stop(): Promise<void>;
 }
@@ -217,6 +220,24 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       log.warn('metrics.not_served', { why: 'production without METRICS_PORT or METRICS_TOKEN: /metrics would be public' });
     }
 
+    // Registered before the server, so it stops after the server drained.
+    let executor: ExecutionWorker | undefined;
+    if (config.executionWorker) {
+      const { timeoutsMs, maxConnections, maxBodyBytes, readRetries, retryDelayMs, breaker } = config.upstream;
+      executor = new ExecutionWorker(
+        {
+          upstream: { timeoutsMs, maxConnections, maxBodyBytes, readRetries, retryDelayMs, breaker },
+          urls,
+          maxPageSize: config.maxPageSize,
+          execution: config.execution,
+        },
+        { log, metrics },
+      );
+      const started = executor;
+      lifecycle.onStop('execution worker', () => started.close());
+      await executor.start();
+    }
+
     const bff = createBff({
       config,
       limitStore,
@@ -231,6 +252,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       telemetry,
       routes,
       degraded: () => lifecycle.degraded(),
+      ...(executor === undefined ? {} : { executor }),
     });
     // Registered last, so it runs first: the listener drains while the upstreams it needs are open.
     lifecycle.onStop('graphql server', () => bff.stop());
@@ -246,6 +268,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
       demo,
       cache,
       metrics,
+      ...(executor ? { executor } : {}),
       ...(tracing ? { tracing } : {}),
       ...(redis ? { redis } : {}),
       ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),

@@ -177,6 +177,9 @@ export const ENV = z.object({
   // While a request runs: list items its response may hold, and how long it may take.
   EXECUTION_MAX_LIST_ITEMS: int(100, 10_000_000).default(20_000),
   REQUEST_TIMEOUT_MS: int(100, 600_000).default(15_000),
+  // Large queries (estimated at 20,000 objects or more) execute in a worker thread with a heap
+  // of its own, so building one does not pause every other request (src/execution/executor.ts).
+  EXECUTION_WORKER: bool.default(true),
   // Fair sharing: concurrent requests per caller (token subject) and per customer, and a
   // token bucket per caller (sustained requests per second, and the burst it may save up).
   RATE_LIMIT_CALLER_CONCURRENCY: int(1, 10_000).default(8),
@@ -343,6 +346,8 @@ function toConfig(env: Env) {
       maxListItems: env.EXECUTION_MAX_LIST_ITEMS,
       timeoutMs: env.REQUEST_TIMEOUT_MS,
     },
+    /** Large queries execute in a worker thread (src/execution/executor.ts). */
+    executionWorker: env.EXECUTION_WORKER,
     identityCache: {
       /** How long cached records are served; 0 disables the cache. */
       ttlMs: env.IDENTITY_CACHE_TTL_SECONDS * 1000,

@@ -1,10 +1,9 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener, type GraphQLResponse } from '@apollo/server';
-import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener, type GraphQLResponse, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { authenticate } from './auth/authenticate.js';
 import { readBearer } from './auth/bearer.js';
 import type { Principal } from './auth/principal.js';
@@ -14,7 +13,7 @@ import type { CrossRequestCache } from './cache/cross-request.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createRequestContext, type RequestContext } from './context.js';
-import { type BffError, ErrorCode, isKnownErrorCode } from './errors.js';
+import { type BffError, ErrorCode, formatError, isKnownErrorCode, logInternalErrors } from './errors.js';
 import { createHttpServer, type EarlyRefusal, type HttpRoute } from './http.js';
 import { Admission } from './limits/admission.js';
 import { type AdmitEstimate, costLimitPlugin } from './limits/cost-plugin.js';
@@ -32,6 +31,7 @@ import type { Logger } from './log.js';
 import { type Telemetry, telemetryOf } from './observability/request.js';
 import { endSpan, SpanKind } from './observability/tracing.js';
 import { createAuthorizedSchema } from './schema.js';
+import { type ExecutionWorker, relayedData, serializeRelayed, type WorkerRequest } from './execution/executor.js';
 import type { Upstreams } from './upstream/index.js';
 
 /** What the BFF is built from; `main.ts` assembles it from configuration, tests by hand. */
@@ -68,6 +68,8 @@ export interface BffDependencies {
   readonly routes?: readonly HttpRoute[];
   /** `/readyz`: dependencies down without taking the instance out (see `Lifecycle.degraded`). */
   readonly degraded?: () => readonly string[];
+  /** Where large queries execute (absent: in place, sliced; see src/execution/executor.ts). */
+  readonly executor?: ExecutionWorker;
 }
 
 /** A built BFF: an Apollo server behind an HTTP server that is not listening yet. */
@@ -140,6 +142,20 @@ export function createBff(deps: BffDependencies): Bff {
         // Once the operation passed every limit (never for a refused one: no upstream call).
         async requestDidStart() {
           return {
+            // A large query executes in the worker; what it needs of its caller is asked of this request.
+            async responseForOperation({ contextValue: ctx, document, operation, operationName, source, request }) {
+              const objects = ctx.budget.expectedObjects ?? 0;
+              // Apollo's types say `operation` is there; an operationName that names none leaves it out.
+              const kind = (operation as typeof operation | undefined)?.operation;
+              if (deps.executor === undefined || kind !== 'query' || !isLargeRequest(objects)) return null;
+              lookAhead(ctx, document, admission, objects);
+              return executeElsewhere(
+                deps.executor,
+                ctx,
+                { source, operationName: request.operationName ?? null, operationNameForLog: operationName, variables: request.variables },
+                objects,
+              );
+            },
             async executionDidStart({ contextValue, document }) {
               lookAhead(contextValue, document, admission, contextValue.budget.expectedObjects ?? 0);
             },
@@ -213,6 +229,8 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
     // A large request's response is serialized in slices, so it cannot block the event loop for
     // tens of ms; any other (or one without data) natively, in one go (see stringify.ts).
     stringifyResult: (value) => {
+      const relayed = serializeRelayed(value);
+      if (relayed !== undefined) return relayed;
       const objects = value.data == null ? 0 : estimated.get(value.data);
       return objects !== undefined && !isLargeRequest(objects)
         ? `${JSON.stringify(value)}\n`
@@ -326,6 +344,41 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
 }
 
 /**
+ * A large query's response from the execution worker: its errors as the worker formatted them,
+ * its data as text (serialized as it is, see `serializeRelayed`). Abandoned there, the request
+ * ends like one abandoned here (`requestEnd` answers with the error alone). A worker that
+ * fails answers one internal error, logged.
+ */
+async function executeElsewhere(
+  executor: ExecutionWorker,
+  ctx: RequestContext,
+  request: WorkerRequest,
+  objects: number,
+): Promise<GraphQLResponse> {
+  const http = { status: undefined, headers: new HeaderMap() };
+  if (ctx.telemetry !== undefined) ctx.telemetry.inWorker = true;
+  try {
+    const outcome = await executor.run(ctx, request, objects);
+    const data = outcome.data == null ? outcome.data : relayedData(outcome.data);
+    return {
+      http,
+      body: {
+        kind: 'single',
+        singleResult: { ...(outcome.errors === undefined ? {} : { errors: outcome.errors }), ...(data === undefined ? {} : { data }) },
+      },
+    };
+  } catch (error) {
+    ctx.log.error('graphql.internal_error', {
+      operationName: request.operationNameForLog,
+      subject: ctx.principal.subject,
+      count: 1,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return { http, body: { kind: 'single', singleResult: { data: null, errors: [formatError({ message: 'execution failed' })] } } };
+  }
+}
+
+/**
  * Where a request ends, whatever way it ends: an abandoned request (deadline, response budget,
  * customer bound) answers with that one error and nothing else; the request's summary lines
  * are written; its slots and timers are released. Errors we did not raise on purpose are
@@ -336,20 +389,7 @@ function requestEnd(log: Logger): ApolloServerPlugin<RequestContext> {
     async requestDidStart() {
       return {
         async didEncounterErrors({ errors, contextValue, operationName }) {
-          const internal = errors.filter(
-            (error) => !isKnownErrorCode(error.extensions?.code) || error.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR,
-          );
-          const [first] = internal;
-          if (first === undefined) return;
-          const original = unwrapResolverError(first);
-          log.error('graphql.internal_error', {
-            operationName: operationName ?? null,
-            subject: contextValue.principal?.subject ?? null,
-            count: internal.length,
-            path: first.path?.join('.'),
-            error: original instanceof Error ? `${original.name}: ${original.message}` : String(original),
-            stack: original instanceof Error ? original.stack : undefined,
-          });
+          logInternalErrors(log, errors, { operationName: operationName ?? null, subject: contextValue.principal?.subject ?? null });
         },
         async willSendResponse({ contextValue: ctx, response, operationName }) {
           // A request refused before it had a context (401, 429 of the caller) has nothing to end.
@@ -445,23 +485,4 @@ function replaceWithError(response: GraphQLResponse, error: BffError): void {
   response.body = { kind: 'single', singleResult: { data: null, errors: [{ message: error.message, extensions }] } };
   if (http?.status !== undefined) response.http.status = http.status;
   for (const [name, value] of http?.headers ?? []) response.http.headers.set(name, value);
-}
-
-/**
- * The last gate before a client sees an error: our typed errors pass, Apollo's own request
- * errors pass, everything else becomes a generic INTERNAL_SERVER_ERROR (logged once per
- * request by `requestEnd`).
- */
-function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  const code = formatted.extensions?.code;
-  if (isKnownErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
-    const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
-  }
-  return {
-    message: 'Internal server error.',
-    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
-    ...(formatted.path ? { path: formatted.path } : {}),
-    ...(formatted.locations ? { locations: formatted.locations } : {}),
-  };
 }

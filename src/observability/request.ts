@@ -50,6 +50,8 @@ export class RequestTelemetry {
   hasData = false;
   /** Error codes sent to the client, with counts. */
   readonly errors = new Map<string, number>();
+  /** Executed in the execution worker (a large query, src/execution/executor.ts). */
+  inWorker = false;
   /** Headers every upstream call of this request carries (request id; trace context when untraced). */
   readonly upstreamHeaders: Readonly<Record<string, string>>;
   private finished = false;
@@ -142,6 +144,7 @@ export class RequestTelemetry {
       clientId: this.clientId,
       customerId: this.customerId,
       ...(errorCount > 0 ? { errors: Object.fromEntries(this.errors) } : {}),
+      ...(this.inWorker ? { executedIn: 'worker' } : {}),
     });
   }
 }

@@ -1,0 +1,248 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { RequestContext } from '../context.js';
+import { smallRequestCounter } from '../limits/budget.js';
+import { bodyOfBytes } from '../limits/stringify.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../observability/metrics.js';
+import {
+  type ExecutionOutcome,
+  type FromWorker,
+  failureOf,
+  rebuildError,
+  stoppedBy,
+  type ToWorker,
+  type WorkerSettings,
+} from './protocol.js';
+
+/**
+ * Large requests (estimate at or above `LARGE_REQUEST_OBJECTS`) execute in a worker thread.
+ *
+ * Slicing (src/limits/budget.ts) keeps one large response from blocking the event loop, but not
+ * from sharing its heap: while a response of megabytes is built, the garbage collector pauses
+ * every request of the process, 6-15 ms at a time, and each of a small request's turns waits
+ * for one of the large one's slices. In a worker, the large request has a heap and an event
+ * loop of its own; the main thread parses, validates, estimates and admits it as before, hands
+ * it over, answers the worker's questions about the caller (the request's own `Identity`: one
+ * lookup, one cache, the same waves of upstream calls as in place) and writes the text it gets
+ * back in slices. Mutations never go there, nor requests below the threshold (the common
+ * path stays in place, with no message hop).
+ *
+ * The worker has its own upstream pools (connections, retries, circuit breakers), opened from
+ * the same settings; its log lines and metrics are relayed to the main thread's. Its traces
+ * are not: a request executed there has no spans for its upstream calls.
+ */
+export class ExecutionWorker {
+  private worker: Worker | undefined;
+  private started: Promise<void> | undefined;
+  private nextId = 1;
+  private readonly running = new Map<number, Pending>();
+  private closed = false;
+
+  private readonly settings: WorkerSettings;
+
+  constructor(
+    settings: Omit<WorkerSettings, 'smallRequests'>,
+    private readonly deps: { readonly log: Logger; readonly metrics?: Pick<Metrics, 'denied' | 'upstream' | 'retried'> },
+  ) {
+    this.settings = { ...settings, smallRequests: smallRequestCounter() };
+  }
+
+  /** Starts the thread (loads the schema, opens its pools); resolves once it can take requests. */
+  start(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('execution worker is closed'));
+    if (this.started !== undefined) return this.started;
+    const worker = spawn(this.settings);
+    this.worker = worker;
+    this.started = new Promise<void>((resolve, reject) => {
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') resolve();
+        else this.receive(message);
+      });
+      worker.once('error', (error) => {
+        reject(error);
+        this.lost(worker, error);
+      });
+      worker.once('exit', (code) => {
+        reject(new Error(`execution worker exited with code ${code}`));
+        this.lost(worker, new Error(`execution worker exited with code ${code}`));
+      });
+    });
+    return this.started;
+  }
+
+  /** Executes `ctx`'s operation in the worker; resolves with the response's parts. */
+  async run(ctx: RequestContext, request: WorkerRequest, objects: number): Promise<ExecutionOutcome> {
+    await this.start();
+    const worker = this.worker;
+    if (worker === undefined || this.closed) throw new Error('execution worker is closed');
+    const id = this.nextId++;
+    const post = (message: ToWorker) => worker.postMessage(message);
+    // Abandoned here (deadline, a customer bound): the worker's budget stops too, and aborts its upstream calls.
+    const signal = ctx.budget.signal;
+    const onAbort = () => {
+      const error = ctx.budget.stoppedBy;
+      if (error !== null) post({ type: 'abort', id, error: stoppedBy(error) });
+    };
+    return new Promise<ExecutionOutcome>((resolve, reject) => {
+      this.running.set(id, {
+        ctx,
+        post,
+        settle: (outcome) => {
+          signal.removeEventListener('abort', onAbort);
+          this.running.delete(id);
+          if (outcome instanceof Error) reject(outcome);
+          else resolve(outcome);
+        },
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
+      post({
+        type: 'run',
+        job: {
+          id,
+          source: request.source,
+          operationName: request.operationName,
+          variables: request.variables,
+          principal: ctx.principal,
+          objects,
+          now: ctx.now(),
+          requestId: ctx.telemetry?.requestId ?? null,
+          upstreamHeaders: ctx.telemetry?.upstreamHeaders ?? {},
+          operationNameForLog: request.operationNameForLog,
+        },
+      });
+      if (signal.aborted) onAbort();
+    });
+  }
+
+  /** Stops the thread; requests still in it fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    if (worker === undefined) return;
+    await worker.terminate();
+    this.lost(worker, new Error('execution worker is closed'));
+  }
+
+  private receive(message: FromWorker): void {
+    const { log, metrics } = this.deps;
+    switch (message.type) {
+      case 'log':
+        log[message.level](message.msg, message.fields);
+        return;
+      case 'denied':
+        metrics?.denied(message.rule, message.field);
+        return;
+      case 'upstream':
+        metrics?.upstream(message.service, message.outcome, message.seconds);
+        return;
+      case 'retried':
+        metrics?.retried(message.service);
+        return;
+      case 'ready':
+        return;
+    }
+    const pending = this.running.get(message.id);
+    if (pending === undefined) return;
+    const { ctx, post } = pending;
+    switch (message.type) {
+      case 'done':
+        if (message.outcome.stopped !== null) ctx.budget.abandon(rebuildError(message.outcome.stopped));
+        pending.settle(message.outcome);
+        return;
+      case 'failed':
+        pending.settle(new Error(`execution worker: ${message.error}`));
+        return;
+      case 'identity?':
+        Promise.resolve(ctx.identity.resolve()).then(
+          (known) => post({ type: 'identity', id: message.id, answer: { known, rejection: ctx.identity.rejection ?? null } }),
+          (error: unknown) => post({ type: 'identity', id: message.id, answer: null, ...failureOf(error) }),
+        );
+        return;
+      case 'entitlements?': {
+        const { customerId } = message;
+        Promise.resolve(ctx.identity.entitlements(customerId)).then(
+          (features) => post({ type: 'entitlements', id: message.id, customerId, features: Array.from(features) }),
+          (error: unknown) => post({ type: 'entitlements', id: message.id, customerId, features: null, ...failureOf(error) }),
+        );
+        return;
+      }
+    }
+  }
+
+  /** The thread is gone: what ran there fails (answered as internal errors), the next request starts a new one. */
+  private lost(worker: Worker, error: Error): void {
+    if (this.worker !== worker) return;
+    this.worker = undefined;
+    this.started = undefined;
+    for (const pending of [...this.running.values()]) pending.settle(error);
+    if (!this.closed) this.deps.log.error('execution.worker_lost', { error: error.message });
+  }
+}
+
+/** The operation as the main thread received and resolved it. */
+export interface WorkerRequest {
+  readonly source: string;
+  /** As the client sent it (execution selects by it). */
+  readonly operationName: string | null;
+  /** The operation's name once resolved, for log lines (as Apollo reports it). */
+  readonly operationNameForLog: string | null;
+  readonly variables: Record<string, unknown> | undefined;
+}
+
+interface Pending {
+  readonly ctx: RequestContext;
+  readonly post: (message: ToWorker) => void;
+  settle(outcome: ExecutionOutcome | Error): void;
+}
+
+/**
+ * The worker thread: compiled JavaScript beside this file, or (under tsx and in tests, where
+ * this file is TypeScript) the TypeScript entry loaded through tsx's loader, which a worker
+ * does not inherit from `--import tsx`.
+ */
+function spawn(settings: WorkerSettings): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), { workerData: settings });
+  const tsx = pathToFileURL(
+    createRequire(here)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
+  const entry = new URL('./worker.ts', here).href;
+  const code = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(code, { eval: true, workerData: settings });
+}
+
+// A response's `data` executed in the worker is the bytes the worker made of it; Apollo carries
+// a placeholder in its place until the response is serialized (see `createGraphQLServer`).
+const relayed = new WeakMap<object, Uint8Array>();
+
+/** A placeholder for `data` that serializes as `bytes` (see `serializeRelayed`). */
+export function relayedData(bytes: Uint8Array): Record<string, unknown> {
+  const placeholder = {};
+  relayed.set(placeholder, bytes);
+  return placeholder;
+}
+
+/**
+ * The response body (with its final newline) as JSON.stringify would write it, the relayed
+ * `data` bytes in place, as a body `writeInSlices` writes without copying them; undefined when
+ * the response's data is not relayed.
+ */
+export function serializeRelayed(value: { readonly data?: unknown }): string | undefined {
+  const data = value.data;
+  const bytes = typeof data === 'object' && data !== null ? relayed.get(data) : undefined;
+  if (bytes === undefined) return undefined;
+  const before: string[] = [];
+  const after: string[] = [];
+  let seen = false;
+  for (const [key, member] of Object.entries(value)) {
+    if (key === 'data') seen = true;
+    else if (member !== undefined) (seen ? after : before).push(`${JSON.stringify(key)}:${JSON.stringify(member)}`);
+  }
+  const prefix = `{${before.map((member) => `${member},`).join('')}"data":`;
+  const suffix = `${after.map((member) => `,${member}`).join('')}}\n`;
+  return bodyOfBytes(prefix, bytes, suffix);
+}
