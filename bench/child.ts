@@ -11,7 +11,8 @@ import { createUpstreams } from '../src/upstream/index.js';
 import { type AttackCounts, type AttackOptions, startAttack } from './attacker.js';
 import { runInProcess, type InProcessOptions } from './inprocess.js';
 import { runTokenBench } from './token-bench.js';
-import { benchVerifier, createVariant, personaPrincipal, type VariantName } from './variants.js';
+import { benchExecutionLimits, benchVerifier, createVariant, personaPrincipal, type VariantName } from './variants.js';
+import { ExecutionWorker } from '../src/execution/executor.js';
 
 /**
  * Entry point of the benchmark's child processes (forked by run.ts with an IPC channel):
@@ -86,16 +87,30 @@ async function main(): Promise<void> {
     let upstreamCalls = 0;
     // Generous timeout: an overloaded stock-shield server can take seconds to read an upstream
     // answer; a timeout would change its response, and timeouts are not what is measured.
-    const upstreams = createUpstreams(
-      loadConfig({ UPSTREAM_TIMEOUT_MS: '120000', UPSTREAM_READ_RETRIES: '0', UPSTREAM_BREAKER_FAILURE_THRESHOLD: '0' }).upstream,
-      { urls: JSON.parse(urls), clock: systemClock, recorder: { record: () => void upstreamCalls++ } },
-    );
+    const settings = loadConfig({ UPSTREAM_TIMEOUT_MS: '120000', UPSTREAM_READ_RETRIES: '0', UPSTREAM_BREAKER_FAILURE_THRESHOLD: '0' });
+    const upstreams = createUpstreams(settings.upstream, {
+      urls: JSON.parse(urls),
+      clock: systemClock,
+      recorder: { record: () => void upstreamCalls++ },
+    });
     // warn: the decision log (info) would write a line per denial to stderr in S4.
+    const log = createLogger('warn');
+    // V2 as shipped: large queries (S3-100) execute in the worker, on pools of the same settings
+    // (its upstream calls are not in `upstreamCalls`, which counts this thread's).
+    const executor =
+      variant === 'V2' && settings.executionWorker
+        ? new ExecutionWorker(
+            { upstream: settings.upstream, urls: JSON.parse(urls), maxPageSize: Number(maxPageSize), execution: benchExecutionLimits() },
+            { log },
+          )
+        : undefined;
+    await executor?.start();
     const server = createVariant(variant, {
       verifier: benchVerifier(jwksUrl),
       upstreams,
-      log: createLogger('warn'),
+      log,
       maxPageSize: Number(maxPageSize),
+      ...(executor ? { executor } : {}),
     });
     let served = 0;
     server.httpServer.on('request', (_req, res) => res.once('finish', () => void served++));
@@ -108,6 +123,7 @@ async function main(): Promise<void> {
       } else if (message.type === 'stop')
         void server
           .stop()
+          .then(() => executor?.close())
           .then(() => upstreams.close())
           .then(() => process.exit(0));
     });

@@ -11,6 +11,7 @@ import { PERSONAS, type PersonaName } from '../src/demo/personas.js';
 import type { Logger } from '../src/log.js';
 import { type RequestTelemetry, type Telemetry, telemetryOf } from '../src/observability/request.js';
 import { createSchema } from '../src/schema.js';
+import type { ExecutionWorker } from '../src/execution/executor.js';
 import { Admission } from '../src/limits/admission.js';
 import { createMemoryLimitStore } from '../src/limits/limit-store.js';
 import { createBff, createGraphQLServer } from '../src/server.js';
@@ -49,6 +50,8 @@ export interface VariantDeps {
   readonly clock?: Clock;
   /** V2 only: metrics and tracing as `startApp` wires them (bench/tracing.ts compares them). */
   readonly telemetry?: Telemetry;
+  /** V2 only: where large queries execute, as `startApp` wires it (`EXECUTION_WORKER`, on by default). */
+  readonly executor?: ExecutionWorker;
 }
 
 /** A variant's server, not listening yet. */
@@ -82,6 +85,11 @@ const BENCH_ENV: Record<string, string> = {
 };
 // The execution limits of every variant's context, read once (not per request).
 const EXECUTION = loadConfig(BENCH_ENV).execution;
+
+/** The execution limits every variant runs with (the worker of V2 too). */
+export function benchExecutionLimits() {
+  return EXECUTION;
+}
 const BODY_LIMIT = 100 * 1024;
 
 /** The verifier configuration of the product's defaults (config.ts), for the dev issuer. */
@@ -124,6 +132,7 @@ export function createVariant(name: VariantName, deps: VariantDeps): VariantServ
           log: deps.log,
           clock,
           ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
+          ...(deps.executor ? { executor: deps.executor } : {}),
         })
       : name === 'V1'
         ? createGraphQLServer({
