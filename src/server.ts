@@ -8,7 +8,9 @@ import { authenticate } from './auth/authenticate.js';
 import { readBearer } from './auth/bearer.js';
 import type { Principal } from './auth/principal.js';
 import type { TokenVerifier } from './auth/verifier.js';
-import type { Denial } from './authz/apply.js';
+import { type Denial, deniedUpfront } from './authz/apply.js';
+import { policy } from './authz/policy.js';
+import { estimateCost } from './limits/cost.js';
 import type { CrossRequestCache } from './cache/cross-request.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -100,18 +102,19 @@ export function createBff(deps: BffDependencies): Bff {
     ...(deps.cache === undefined ? {} : { cache: deps.cache }),
   };
   const metrics = deps.telemetry?.metrics;
+  // The decision log: one summary per request (see RequestLog). Never the token.
+  const schema = createAuthorizedSchema({
+    onDenial: (ctx: RequestContext, denial: Denial) => {
+      ctx.requestLog.denied(denial);
+      metrics?.denied(denial.rule, denial.field);
+    },
+    ...(deps.telemetry?.tracing
+      ? { onWait: (ctx: RequestContext, rule, coordinate) => ctx.telemetry?.decision(rule, coordinate) ?? null }
+      : {}),
+  });
   return createGraphQLServer({
     config,
-    // The decision log: one summary per request (see RequestLog). Never the token.
-    schema: createAuthorizedSchema({
-      onDenial: (ctx: RequestContext, denial: Denial) => {
-        ctx.requestLog.denied(denial);
-        metrics?.denied(denial.rule, denial.field);
-      },
-      ...(deps.telemetry?.tracing
-        ? { onWait: (ctx: RequestContext, rule, coordinate) => ctx.telemetry?.decision(rule, coordinate) ?? null }
-        : {}),
-    }),
+    schema,
     // A caller already known (its token verified recently) is held to its request rate before
     // its request is even read; the others are, once authenticated, in the context below.
     refuseEarly: (req) => {
@@ -148,6 +151,15 @@ export function createBff(deps: BffDependencies): Bff {
               // Apollo's types say `operation` is there; an operationName that names none leaves it out.
               const kind = (operation as typeof operation | undefined)?.operation;
               if (deps.executor === undefined || kind !== 'query' || !isLargeRequest(objects)) return null;
+              // Handing a request over costs about a millisecond of CPU, worth it only for one that builds
+              // a large answer: what this caller's permissions deny outright is left out of the count
+              // (a member without billing access asking for 100 invoices executes in place).
+              const readable = estimateCost(schema, document, operation, request.variables, {
+                maxPageSize: config.maxPageSize,
+                paths: 0,
+                skip: (type, field) => deniedUpfront(policy, type, field, ctx),
+              });
+              if (readable === undefined || !isLargeRequest(readable.objects)) return null;
               lookAhead(ctx, document, admission, objects);
               return executeElsewhere(
                 deps.executor,

@@ -44,9 +44,14 @@ export class DelegatedIdentity implements RequestIdentity {
   constructor(
     readonly principal: Principal,
     private readonly source: IdentitySource,
+    /** What the other side already knew when it handed the request over. */
+    known?: { readonly known: BusinessIdentity; readonly rejection: IdentityRejection | null },
   ) {
     this.isSupportStaff = principal.permissions.has(SUPPORT_PERMISSION);
-    if (principal.kind === 'machine') {
+    if (known !== undefined) {
+      this.known = known.known;
+      this.rejection = known.rejection;
+    } else if (principal.kind === 'machine') {
       this.known = NOBODY;
       this.rejection = null;
     }

@@ -12,7 +12,7 @@ import {
 import { deny } from 'graphql-shield';
 import { BffError, ForbiddenError, locatedAt, NotFoundError } from '../errors.js';
 import { describeRule } from './describe.js';
-import { compileRule, isThenable, type MaybeVerdict, type RuleCache, type Verdict } from './engine.js';
+import { compileRule, isRequestConstant, isThenable, type MaybeVerdict, type RuleCache, type Verdict } from './engine.js';
 import { ruleKind, type IRule } from './shield-rules.js';
 import { validatePolicy } from './validate.js';
 
@@ -103,6 +103,21 @@ export function applyPolicy<C extends AuthzContext>(schema: GraphQLSchema, polic
     }
   }
   return schema;
+}
+
+/**
+ * True when `typeName.fieldName` is denied to this request whatever object it is read on: its
+ * rule depends on the request alone (permissions, support staff: `contextual` leaves and logic
+ * over them) and says no. Evaluated exactly as execution evaluates it, and memoised in the
+ * request's rule cache the same way. False when the rule waits for data (ownership,
+ * entitlements) or allows. Used to tell what a caller can read of an operation before it runs.
+ */
+export function deniedUpfront(policy: Policy, typeName: string, fieldName: string, ctx: AuthzContext): boolean {
+  const rule = policy.fields[typeName]?.[fieldName] ?? deny;
+  if (!isRequestConstant(rule)) return false;
+  // A request-constant rule reads neither parent, arguments nor info (shield's `contextual`).
+  const verdict = compileRule(rule)(undefined, NO_ARGS, ctx, undefined as unknown as GraphQLResolveInfo);
+  return verdict !== true && !(verdict instanceof Promise);
 }
 
 function withRule<C extends AuthzContext>(

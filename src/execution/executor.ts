@@ -13,6 +13,7 @@ import {
   rebuildError,
   stoppedBy,
   type ToWorker,
+  type WorkerEvent,
   type WorkerSettings,
 } from './protocol.js';
 
@@ -109,6 +110,9 @@ export class ExecutionWorker {
           now: ctx.now(),
           requestId: ctx.telemetry?.requestId ?? null,
           upstreamHeaders: ctx.telemetry?.upstreamHeaders ?? {},
+          ...(ctx.identity.known === undefined
+            ? {}
+            : { identity: { known: ctx.identity.known, rejection: ctx.identity.rejection ?? null } }),
           operationNameForLog: request.operationNameForLog,
         },
       });
@@ -126,22 +130,15 @@ export class ExecutionWorker {
   }
 
   private receive(message: FromWorker): void {
-    const { log, metrics } = this.deps;
     switch (message.type) {
-      case 'log':
-        log[message.level](message.msg, message.fields);
-        return;
-      case 'denied':
-        metrics?.denied(message.rule, message.field);
-        return;
-      case 'upstream':
-        metrics?.upstream(message.service, message.outcome, message.seconds);
-        return;
-      case 'retried':
-        metrics?.retried(message.service);
-        return;
       case 'ready':
         return;
+      case 'events':
+        this.apply(message.events);
+        return;
+      case 'done':
+      case 'failed':
+        this.apply(message.events);
     }
     const pending = this.running.get(message.id);
     if (pending === undefined) return;
@@ -167,6 +164,27 @@ export class ExecutionWorker {
           (error: unknown) => post({ type: 'entitlements', id: message.id, customerId, features: null, ...failureOf(error) }),
         );
         return;
+      }
+    }
+  }
+
+  /** Log lines and metrics of the worker, into this thread's logger and metrics. */
+  private apply(events: readonly WorkerEvent[]): void {
+    const { log, metrics } = this.deps;
+    for (const event of events) {
+      switch (event.type) {
+        case 'log':
+          log[event.level](event.msg, event.fields);
+          break;
+        case 'denied':
+          metrics?.denied(event.rule, event.field);
+          break;
+        case 'upstream':
+          metrics?.upstream(event.service, event.outcome, event.seconds);
+          break;
+        case 'retried':
+          metrics?.retried(event.service);
+          break;
       }
     }
   }

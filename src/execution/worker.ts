@@ -19,6 +19,7 @@ import {
   lookupFailure,
   stoppedBy,
   type ToWorker,
+  type WorkerEvent,
   type WorkerSettings,
 } from './protocol.js';
 
@@ -39,13 +40,27 @@ const encoder = new TextEncoder();
 const send = (message: FromWorker) => port.postMessage(message);
 followSmallRequests(settings.smallRequests);
 
+// Events wait here for the next job's answer, or the end of this turn, whichever comes first.
+let outbox: WorkerEvent[] = [];
+function tell(event: WorkerEvent): void {
+  outbox.push(event);
+  if (outbox.length === 1) setImmediate(() => outbox.length > 0 && send({ type: 'events', events: takeEvents() }));
+}
+function takeEvents(): WorkerEvent[] {
+  const events = outbox;
+  outbox = [];
+  return events;
+}
+
 // Log lines go to the main thread's logger; fields that cannot be cloned cross as JSON.
 const relay = (level: 'debug' | 'info' | 'warn' | 'error') => (msg: string, fields?: Record<string, unknown>) => {
+  let cloneable = fields;
   try {
-    send({ type: 'log', level, msg, ...(fields === undefined ? {} : { fields }) });
+    if (fields !== undefined) structuredClone(fields);
   } catch {
-    send({ type: 'log', level, msg, fields: JSON.parse(JSON.stringify(fields)) as Record<string, unknown> });
+    cloneable = JSON.parse(JSON.stringify(fields)) as Record<string, unknown>;
   }
+  tell({ type: 'log', level, msg, ...(cloneable === undefined ? {} : { fields: cloneable }) });
 };
 const log: Logger = { debug: relay('debug'), info: relay('info'), warn: relay('warn'), error: relay('error') };
 
@@ -56,16 +71,16 @@ const upstreams = createUpstreams(settings.upstream, {
   observer: {
     attempt(service) {
       const started = performance.now();
-      return { end: (outcome) => send({ type: 'upstream', service, outcome, seconds: (performance.now() - started) / 1000 }) };
+      return { end: (outcome) => tell({ type: 'upstream', service, outcome, seconds: (performance.now() - started) / 1000 }) };
     },
-    retried: (service) => send({ type: 'retried', service }),
+    retried: (service) => tell({ type: 'retried', service }),
   },
 });
 
 const schema = createAuthorizedSchema({
   onDenial: (ctx: RequestContext, denial: Denial) => {
     ctx.requestLog.denied(denial);
-    send({ type: 'denied', rule: denial.rule, field: denial.field });
+    tell({ type: 'denied', rule: denial.rule, field: denial.field });
   },
 });
 
@@ -108,7 +123,7 @@ async function run(job: ExecutionJob): Promise<ExecutionOutcome> {
     maxPageSize: settings.maxPageSize,
     clock,
     execution: settings.execution,
-    identity: (principal) => new DelegatedIdentity(principal, source),
+    identity: (principal) => new DelegatedIdentity(principal, source, job.identity),
   };
   const ctx = createRequestContext(
     job.principal,
@@ -163,11 +178,16 @@ port.on('message', (message: ToWorker) => {
         // The text's bytes are handed over, not copied (its own ArrayBuffer: TextEncoder allocates one per call).
         (outcome) =>
           port.postMessage(
-            { type: 'done', id: message.job.id, outcome } satisfies FromWorker,
+            { type: 'done', id: message.job.id, outcome, events: takeEvents() } satisfies FromWorker,
             outcome.data ? [outcome.data.buffer as ArrayBuffer] : [],
           ),
         (error: unknown) =>
-          send({ type: 'failed', id: message.job.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+          send({
+            type: 'failed',
+            id: message.job.id,
+            error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+            events: takeEvents(),
+          }),
       );
       break;
     case 'abort':

@@ -81,6 +81,12 @@ export interface CostOptions {
    * checked ahead of time (trusted documents, `npm run check-operations`).
    */
   readonly worstCase?: boolean;
+  /**
+   * Fields this request cannot read, whatever object they are read on (see `deniedUpfront`):
+   * counted as one null value, their subtree left out. For deciding where a request executes,
+   * never for refusing one (the limits hold for every caller alike).
+   */
+  readonly skip?: (typeName: string, fieldName: string) => boolean;
 }
 
 /** One place where an operation's cost concentrates, for error messages. */
@@ -135,7 +141,7 @@ export function estimateCost(
     values = coerced.coerced;
   }
 
-  const walker = new Walker(schema, info, document, values, maxPageSize, options.worstCase === true);
+  const walker = new Walker(schema, info, document, values, maxPageSize, options.worstCase === true, options.skip);
   let root: Unit;
   try {
     root = walker.unitOf(operation.selectionSet, rootType, null);
@@ -466,6 +472,7 @@ class Walker {
     private readonly variables: Record<string, unknown>,
     private readonly maxPageSize: number,
     private readonly worstCase: boolean,
+    private readonly skip?: (typeName: string, fieldName: string) => boolean,
   ) {
     for (const definition of document.definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) this.fragments.set(definition.name.value, definition);
@@ -541,6 +548,12 @@ class Walker {
     if (leaf) {
       if (leafKeys.has(key)) return;
       leafKeys.add(key);
+    }
+
+    if (this.skip?.(type.name, name) === true) {
+      // Denied before its resolver runs: one null value.
+      this.addEntry(unit, false, this.entry(key, name, false, 1, 1, info.weight, 0, 0, null, 0));
+      return;
     }
 
     let args: Record<string, unknown> = {};

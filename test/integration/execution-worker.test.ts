@@ -51,18 +51,20 @@ describe('large queries execute in the worker', () => {
     await inWorker?.stop();
   });
 
+  // bob and frank have no billing permission: their permissions alone deny the invoices, so what
+  // they can read of LARGE is small and it executes in place (a hand-over costs ~1 ms of CPU).
   test.each([
-    ['alice', LARGE],
-    ['bob', LARGE],
-    ['carol', LARGE],
-    ['dave', LARGE],
-    ['frank', LARGE],
-    ['bob', LARGE_DENIALS],
-  ] as const)('%s: the same bytes and status as executed in place (%#)', async (persona, query) => {
+    ['alice', LARGE, 'worker'],
+    ['bob', LARGE, undefined],
+    ['carol', LARGE, 'worker'],
+    ['dave', LARGE, 'worker'],
+    ['frank', LARGE, undefined],
+    ['bob', LARGE_DENIALS, 'worker'],
+  ] as const)('%s: the same bytes and status as executed in place (%#)', async (persona, query, where) => {
     const variables = { id: acmeId };
     const worker = await inWorker.gql(query, { persona, variables });
     const place = await inPlace.gql(query, { persona, variables });
-    expect(requestLine(inWorker, worker).executedIn).toBe('worker');
+    expect(requestLine(inWorker, worker).executedIn).toBe(where);
     expect(requestLine(inPlace, place).executedIn).toBeUndefined();
     expect(worker.status).toBe(place.status);
     expect(worker.text).toBe(place.text);

@@ -175,6 +175,26 @@ describe('counting', () => {
     expect(two.objects).toBe(one.objects + 1 + USERS);
   });
 
+  test('a skipped field counts as one null value, its subtree left out (what a caller can read of an operation)', () => {
+    const query = '{ viewer { customer { name invoices(first: 100) { edges { node { number customer { users { id } } } } } } } }';
+    const document = parse(query);
+    const operation = getOperationAST(document)!;
+    const all = estimateCost(schema, document, operation, {}, { maxPageSize: MAX_PAGE })!;
+    const skipped: string[] = [];
+    const readable = estimateCost(schema, document, operation, {}, {
+      maxPageSize: MAX_PAGE,
+      skip: (type, field) => {
+        skipped.push(`${type}.${field}`);
+        return type === 'Customer' && field === 'invoices';
+      },
+    })!;
+    const withoutInvoices = estimate('{ viewer { customer { name invoices: name } } }');
+    expect(all.objects).toBeGreaterThan(10_000);
+    expect(readable.objects).toBe(withoutInvoices.objects);
+    expect(skipped).toContain('Customer.invoices');
+    expect(skipped).not.toContain('Invoice.number');
+  });
+
   test('invalid variables give no estimate (execution reports them)', () => {
     const document = parse('query($n: Int!) { viewer { customer { invoices(first: $n) { totalCount } } } }');
     const operation = getOperationAST(document)!;
