@@ -181,13 +181,19 @@ describe('counting', () => {
     const operation = getOperationAST(document)!;
     const all = estimateCost(schema, document, operation, {}, { maxPageSize: MAX_PAGE })!;
     const skipped: string[] = [];
-    const readable = estimateCost(schema, document, operation, {}, {
-      maxPageSize: MAX_PAGE,
-      skip: (type, field) => {
-        skipped.push(`${type}.${field}`);
-        return type === 'Customer' && field === 'invoices';
+    const readable = estimateCost(
+      schema,
+      document,
+      operation,
+      {},
+      {
+        maxPageSize: MAX_PAGE,
+        skip: (type, field) => {
+          skipped.push(`${type}.${field}`);
+          return type === 'Customer' && field === 'invoices';
+        },
       },
-    })!;
+    )!;
     const withoutInvoices = estimate('{ viewer { customer { name invoices: name } } }');
     expect(all.objects).toBeGreaterThan(10_000);
     expect(readable.objects).toBe(withoutInvoices.objects);
