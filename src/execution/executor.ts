@@ -18,7 +18,8 @@ import {
 } from './protocol.js';
 
 /**
- * Large requests (estimate at or above `LARGE_REQUEST_OBJECTS`) execute in a worker thread.
+ * Large queries execute in a worker thread: those estimated at `LARGE_REQUEST_OBJECTS` or more,
+ * counting only what their caller's permissions let them read (see `createBff`).
  *
  * Slicing (src/limits/budget.ts) keeps one large response from blocking the event loop, but not
  * from sharing its heap: while a response of megabytes is built, the garbage collector pauses
@@ -26,9 +27,10 @@ import {
  * for one of the large one's slices. In a worker, the large request has a heap and an event
  * loop of its own; the main thread parses, validates, estimates and admits it as before, hands
  * it over, answers the worker's questions about the caller (the request's own `Identity`: one
- * lookup, one cache, the same waves of upstream calls as in place) and writes the text it gets
- * back in slices. Mutations never go there, nor requests below the threshold (the common
- * path stays in place, with no message hop).
+ * lookup, one cache, the same waves of upstream calls as in place) and writes the bytes it gets
+ * back (transferred, not copied) in slices. Mutations never go there, nor requests below the
+ * threshold: a hand-over costs about a millisecond of CPU (messages, a second request context),
+ * so the common path stays in place.
  *
  * The worker has its own upstream pools (connections, retries, circuit breakers), opened from
  * the same settings; its log lines and metrics are relayed to the main thread's. Its traces
