@@ -357,7 +357,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
 
 /**
  * A large query's response from the execution worker: its errors as the worker formatted them,
- * its data as text (serialized as it is, see `serializeRelayed`). Abandoned there, the request
+ * its data as the UTF-8 bytes of its JSON (written as they are, see `serializeRelayed`). Abandoned there, the request
  * ends like one abandoned here (`requestEnd` answers with the error alone). A worker that
  * fails answers one internal error, logged.
  */
