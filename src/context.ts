@@ -1,4 +1,4 @@
-import { Identity, type RequestIdentity } from './auth/identity.js';
+import { backendIdentity, Identity } from './auth/identity.js';
 import type { Principal } from './auth/principal.js';
 import type { Speculation } from './authz/apply.js';
 import { type AuthzContext, createRuleCache } from './authz/context.js';
@@ -19,7 +19,7 @@ import { createLoaders, type Loaders, recordingLoaders } from './upstream/loader
  */
 export interface RequestContext extends AuthzContext, ResolverContext, BudgetContext {
   readonly principal: Principal;
-  readonly identity: RequestIdentity;
+  readonly identity: Identity;
   readonly loaders: Loaders;
   readonly upstreams: Upstreams;
   readonly log: Logger;
@@ -62,7 +62,7 @@ export interface ContextDependencies {
   /** Records authorization reads across requests (off unless configured). */
   readonly cache?: CrossRequestCache;
   /** The caller's identity from elsewhere (the execution worker asks the main thread's); absent: looked up here. */
-  readonly identity?: (principal: Principal) => RequestIdentity;
+  readonly identity?: (principal: Principal) => Identity;
 }
 
 /** The request as upstream calls and log lines name it: its id, and the headers every upstream call carries. */
@@ -96,7 +96,7 @@ export function createRequestContext(
   }
   const ctx: RequestContext = {
     principal,
-    identity: deps.identity?.(principal) ?? new Identity(principal, loaders, now, log, deps.cache),
+    identity: deps.identity?.(principal) ?? new Identity(principal, backendIdentity(principal, loaders, now, log, deps.cache)),
     loaders,
     upstreams: deps.upstreams,
     authz: createRuleCache((rule, error) => requestLog.ruleFailed(rule, error)),

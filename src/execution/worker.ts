@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { execute, type GraphQLError, parse } from 'graphql';
-import { DelegatedIdentity, type IdentitySource } from '../auth/identity.js';
+import { Identity, type IdentitySource } from '../auth/identity.js';
 import type { Denial } from '../authz/apply.js';
 import { type Clock, systemClock } from '../clock.js';
 import { type ContextDependencies, createRequestContext, type RequestContext } from '../context.js';
@@ -123,7 +123,7 @@ async function run(job: ExecutionJob): Promise<ExecutionOutcome> {
     maxPageSize: settings.maxPageSize,
     clock,
     execution: settings.execution,
-    identity: (principal) => new DelegatedIdentity(principal, source, job.identity),
+    identity: (principal) => new Identity(principal, source, job.identity),
   };
   const ctx = createRequestContext(
     job.principal,
