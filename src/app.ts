@@ -223,10 +223,9 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
     // Registered before the server, so it stops after the server drained.
     let executor: ExecutionWorker | undefined;
     if (config.executionWorker) {
-      const { timeoutsMs, maxConnections, maxBodyBytes, readRetries, retryDelayMs, breaker } = config.upstream;
       executor = new ExecutionWorker(
         {
-          upstream: { timeoutsMs, maxConnections, maxBodyBytes, readRetries, retryDelayMs, breaker },
+          upstream: config.upstream,
           urls,
           maxPageSize: config.maxPageSize,
           execution: config.execution,

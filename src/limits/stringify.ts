@@ -117,6 +117,7 @@ export interface SliceSink {
 // `writeInSlices` looks up (once) and writes as its parts, the bytes in slices, never copied.
 const bodies = new Map<string, { readonly prefix: string; readonly bytes: Uint8Array; readonly suffix: string }>();
 let bodyCount = 0;
+const MARKER_MAX = 32;
 
 /** A body of `prefix`, `bytes` (UTF-8) and `suffix`, as the marker `writeInSlices` writes it from. */
 export function bodyOfBytes(prefix: string, bytes: Uint8Array, suffix: string): string {
@@ -131,7 +132,9 @@ export function bodyOfBytes(prefix: string, bytes: Uint8Array, suffix: string): 
  * ends between the two halves of a surrogate pair (each slice is encoded to UTF-8 on its own).
  */
 export async function writeInSlices(res: SliceSink, text: string): Promise<void> {
-  const body = bodies.get(text);
+  // A marker is short and starts with NUL (a JSON body never does): other bodies, megabytes
+  // included, are not hashed for a Map lookup.
+  const body = text.length < MARKER_MAX && text.charCodeAt(0) === 0 ? bodies.get(text) : undefined;
   if (body !== undefined) {
     bodies.delete(text);
     return writeBytesInSlices(res, body);
