@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import { ErrorCode } from './errors.js';
+import { everyRequest } from './every-request.js';
 
 /**
  * One error per denied field of a list, not one per item: a member reading 50 users' e-mail
@@ -43,17 +44,13 @@ export function groupRepeatedErrors(errors: readonly GraphQLFormattedError[]): G
 
 /** The plugin applying `groupRepeatedErrors` to every single-result response. */
 export function groupRepeatedErrorsPlugin(): ApolloServerPlugin<BaseContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ response }) {
-          const body = response.body;
-          if (body.kind !== 'single' || body.singleResult.errors === undefined || body.singleResult.errors.length < 2) return;
-          body.singleResult.errors = groupRepeatedErrors(body.singleResult.errors);
-        },
-      };
+  return everyRequest({
+    async willSendResponse({ response }) {
+      const body = response.body;
+      if (body.kind !== 'single' || body.singleResult.errors === undefined || body.singleResult.errors.length < 2) return;
+      body.singleResult.errors = groupRepeatedErrors(body.singleResult.errors);
     },
-  };
+  });
 }
 
 // Errors in the same list field (indices aside) with the same code, message and extensions.

@@ -3,6 +3,7 @@ import { ENTITLEMENT_FIELD_NAMES } from './authz/policy.js';
 import type { RequestContext } from './context.js';
 import { RateLimitedError } from './errors.js';
 import type { Admission } from './limits/admission.js';
+import { whenReady } from './limits/limit-store.js';
 
 /**
  * What a request will need to know about its caller, looked up as execution starts instead of
@@ -18,14 +19,17 @@ export function lookAhead(ctx: RequestContext, document: DocumentNode, admission
   if (ctx.identity.isSupportStaff || ctx.identity.known !== undefined) return;
   const entitlements = selectsAny(document, ENTITLEMENT_FIELD_NAMES);
   Promise.resolve(ctx.identity.resolve())
-    .then(async ({ customerId }) => {
+    .then(({ customerId }) => {
       if (customerId === null) return;
       if (entitlements) void Promise.resolve(ctx.identity.entitlements(customerId)).catch(() => {});
-      const admitted = await admission.admitCustomer(customerId);
-      if (admitted instanceof RateLimitedError) return ctx.budget.abandon(admitted);
-      ctx.scope.onEnd(admitted);
-      const refused = await admission.admitCustomerWork(customerId, objects);
-      if (refused !== null) ctx.budget.abandon(refused);
+      // From memory each answer is there at once: no turn of the microtask queue for it.
+      return whenReady(admission.admitCustomer(customerId), (admitted) => {
+        if (admitted instanceof RateLimitedError) return ctx.budget.abandon(admitted);
+        ctx.scope.onEnd(admitted);
+        return whenReady(admission.admitCustomerWork(customerId, objects), (refused) => {
+          if (refused !== null) ctx.budget.abandon(refused);
+        });
+      });
     })
     // A lookup that fails is left to the rules that need it: they deny.
     .catch(() => {});

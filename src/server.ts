@@ -4,8 +4,7 @@ import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestListener, typ
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
-import { authenticate } from './auth/authenticate.js';
-import { readBearer } from './auth/bearer.js';
+import { authenticate, cachedPrincipal } from './auth/authenticate.js';
 import type { Principal } from './auth/principal.js';
 import type { TokenVerifier } from './auth/verifier.js';
 import { type Denial, deniedUpfront } from './authz/apply.js';
@@ -35,6 +34,7 @@ import { endSpan, SpanKind } from './observability/tracing.js';
 import { createAuthorizedSchema } from './schema.js';
 import { type ExecutionWorker, relayedData, serializeRelayed, type WorkerRequest } from './execution/executor.js';
 import type { Upstreams } from './upstream/index.js';
+import { everyRequest } from './every-request.js';
 
 /** What the BFF is built from; `main.ts` assembles it from configuration, tests by hand. */
 export interface BffDependencies {
@@ -87,7 +87,7 @@ export interface Bff {
 
 /** Builds the BFF without listening (tests start it on port 0). */
 export function createBff(deps: BffDependencies): Bff {
-  const { config, verifier, upstreams, log, clock } = deps;
+  const { config, verifier, upstreams, log, clock, executor } = deps;
   const admission = new Admission(deps.limitStore, config.fairShare);
   // Callers the front door already found in the token cache (and held to their rate).
   const known = new WeakMap<IncomingMessage, Principal>();
@@ -118,8 +118,7 @@ export function createBff(deps: BffDependencies): Bff {
     // A caller already known (its token verified recently) is held to its request rate before
     // its request is even read; the others are, once authenticated, in the context below.
     refuseEarly: (req) => {
-      const bearer = readBearer(req.headers.authorization);
-      const principal = bearer.kind === 'token' ? verifier.cached(bearer.token) : undefined;
+      const principal = cachedPrincipal(verifier, req.headers.authorization);
       if (principal === undefined) return null;
       known.set(req, principal);
       const caller = principal.subject;
@@ -141,39 +140,44 @@ export function createBff(deps: BffDependencies): Bff {
     // runs, and from the customer's once the caller's customer is known.
     admitEstimate: (estimate, ctx) => admission.chargeCallerWork(ctx.principal.subject, estimate.objects),
     plugins: [
-      {
-        // Once the operation passed every limit (never for a refused one: no upstream call).
-        async requestDidStart() {
-          return {
-            // A large query executes in the worker; what it needs of its caller is asked of this request.
-            async responseForOperation({ contextValue: ctx, document, operation, operationName, source, request }) {
-              const objects = ctx.budget.expectedObjects ?? 0;
-              // Apollo's types say `operation` is there; an operationName that names none leaves it out.
-              const kind = (operation as typeof operation | undefined)?.operation;
-              if (deps.executor === undefined || kind !== 'query' || !isLargeRequest(objects)) return null;
-              // Handing a request over costs about a millisecond of CPU, worth it only for one that builds
-              // a large answer: what this caller's permissions deny outright is left out of the count
-              // (a member without billing access asking for 100 invoices executes in place).
-              const readable = estimateCost(schema, document, operation, request.variables, {
-                maxPageSize: config.maxPageSize,
-                paths: 0,
-                skip: (type, field) => deniedUpfront(policy, type, field, ctx),
-              });
-              if (readable === undefined || !isLargeRequest(readable.objects)) return null;
-              lookAhead(ctx, document, admission, objects);
-              return executeElsewhere(
-                deps.executor,
-                ctx,
-                { source, operationName: request.operationName ?? null, operationNameForLog: operationName, variables: request.variables },
-                objects,
-              );
-            },
-            async executionDidStart({ contextValue, document }) {
-              lookAhead(contextValue, document, admission, contextValue.budget.expectedObjects ?? 0);
-            },
-          };
+      // Once the operation passed every limit (never for a refused one: no upstream call).
+      everyRequest({
+        ...(executor === undefined
+          ? {}
+          : {
+              // A large query executes in the worker; what it needs of its caller is asked of this request.
+              async responseForOperation({ contextValue: ctx, document, operation, operationName, source, request }) {
+                const objects = ctx.budget.expectedObjects ?? 0;
+                // Apollo's types say `operation` is there; an operationName that names none leaves it out.
+                const kind = (operation as typeof operation | undefined)?.operation;
+                if (kind !== 'query' || !isLargeRequest(objects)) return null;
+                // Handing a request over costs about a millisecond of CPU, worth it only for one that builds
+                // a large answer: what this caller's permissions deny outright is left out of the count
+                // (a member without billing access asking for 100 invoices executes in place).
+                const readable = estimateCost(schema, document, operation, request.variables, {
+                  maxPageSize: config.maxPageSize,
+                  paths: 0,
+                  skip: (type, field) => deniedUpfront(policy, type, field, ctx),
+                });
+                if (readable === undefined || !isLargeRequest(readable.objects)) return null;
+                lookAhead(ctx, document, admission, objects);
+                return executeElsewhere(
+                  executor,
+                  ctx,
+                  {
+                    source,
+                    operationName: request.operationName ?? null,
+                    operationNameForLog: operationName,
+                    variables: request.variables,
+                  },
+                  objects,
+                );
+              },
+            }),
+        async executionDidStart({ contextValue, document }) {
+          lookAhead(contextValue, document, admission, contextValue.budget.expectedObjects ?? 0);
         },
-      },
+      }),
     ],
     log,
     ...(deps.landingToken === undefined ? {} : { landingToken: deps.landingToken }),
@@ -266,18 +270,14 @@ export function createGraphQLServer(options: GraphQLServerOptions): Bff {
         },
       ),
       requestEnd(log),
-      {
-        async requestDidStart() {
-          return {
-            async willSendResponse({ contextValue, response }) {
-              const expected = contextValue.budget?.expectedObjects;
-              if (response.body.kind !== 'single' || expected === undefined) return;
-              const { data } = response.body.singleResult;
-              if (data != null) estimated.set(data, expected);
-            },
-          };
+      everyRequest({
+        async willSendResponse({ contextValue, response }) {
+          const expected = contextValue.budget?.expectedObjects;
+          if (response.body.kind !== 'single' || expected === undefined) return;
+          const { data } = response.body.singleResult;
+          if (data != null) estimated.set(data, expected);
         },
-      },
+      }),
       ...(options.plugins ?? []),
       groupRepeatedErrorsPlugin(),
       // Last, so it reads the response as the client gets it (grouped, replaced when abandoned).
@@ -397,31 +397,27 @@ async function executeElsewhere(
  * logged once per request (the first with its stack, the rest counted), never sent.
  */
 function requestEnd(log: Logger): ApolloServerPlugin<RequestContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didEncounterErrors({ errors, contextValue, operationName }) {
-          logInternalErrors(log, errors, { operationName: operationName ?? null, subject: contextValue.principal?.subject ?? null });
-        },
-        async willSendResponse({ contextValue: ctx, response, operationName }) {
-          // A request refused before it had a context (401, 429 of the caller) has nothing to end.
-          if (ctx.scope === undefined) return;
-          // The answer leaves once the caller's identity lookup is over, however the request went:
-          // an id hidden by ownership and an id that does not exist answer at the same moment.
-          await ctx.identity.settled();
-          const stopped = ctx.budget.stoppedBy;
-          if (stopped !== null) replaceWithError(response, stopped);
-          ctx.requestLog.flush({
-            subject: ctx.principal.subject,
-            clientId: ctx.principal.clientId,
-            customerId: ctx.identity.known?.customerId ?? null,
-            operationName: operationName ?? null,
-          });
-          ctx.scope.end();
-        },
-      };
+  return everyRequest({
+    async didEncounterErrors({ errors, contextValue, operationName }) {
+      logInternalErrors(log, errors, { operationName: operationName ?? null, subject: contextValue.principal?.subject ?? null });
     },
-  };
+    async willSendResponse({ contextValue: ctx, response, operationName }) {
+      // A request refused before it had a context (401, 429 of the caller) has nothing to end.
+      if (ctx.scope === undefined) return;
+      // The answer leaves once the caller's identity lookup is over, however the request went:
+      // an id hidden by ownership and an id that does not exist answer at the same moment.
+      await ctx.identity.settled();
+      const stopped = ctx.budget.stoppedBy;
+      if (stopped !== null) replaceWithError(response, stopped);
+      ctx.requestLog.flush({
+        subject: ctx.principal.subject,
+        clientId: ctx.principal.clientId,
+        customerId: ctx.identity.known?.customerId ?? null,
+        operationName: operationName ?? null,
+      });
+      ctx.scope.end();
+    },
+  });
 }
 
 /**

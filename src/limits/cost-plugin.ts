@@ -2,6 +2,7 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { QueryTooComplexError } from '../errors.js';
 import { costAnnotationProblems, estimateCost, type CostEstimate } from './cost.js';
+import { everyRequest } from '../every-request.js';
 
 /**
  * Refuses operations whose cost estimate (src/limits/cost.ts) exceeds a limit, after the
@@ -76,21 +77,19 @@ export function costLimitPlugin<TContext extends BaseContext = BaseContext>(
       const problems = costAnnotationProblems(schema);
       if (problems.length > 0) throw new Error(`The schema's cost annotations are incomplete:\n- ${problems.join('\n- ')}`);
     },
-    async requestDidStart() {
-      return {
-        async didResolveOperation(requestContext) {
-          const { schema, document, operation, request, contextValue } = requestContext;
-          // No operation: Apollo/graphql-js report that themselves, as they do bad variables.
-          if (!operation) return;
-          const estimate = estimateOnce(schema, document, operation, request.variables);
-          if (!estimate) return;
-          const exceeded = exceededLimit(estimate, options);
-          if (exceeded) throw refusal(exceeded, estimate, options);
-          const admitted = admit?.(estimate, contextValue);
-          if (admitted instanceof Promise) await admitted;
-        },
-      };
-    },
+    ...everyRequest({
+      async didResolveOperation(requestContext) {
+        const { schema, document, operation, request, contextValue } = requestContext;
+        // No operation: Apollo/graphql-js report that themselves, as they do bad variables.
+        if (!operation) return;
+        const estimate = estimateOnce(schema, document, operation, request.variables);
+        if (!estimate) return;
+        const exceeded = exceededLimit(estimate, options);
+        if (exceeded) throw refusal(exceeded, estimate, options);
+        const admitted = admit?.(estimate, contextValue);
+        if (admitted instanceof Promise) await admitted;
+      },
+    }),
   };
 }
 

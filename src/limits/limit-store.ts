@@ -58,8 +58,8 @@ interface Bucket {
   tokens: number;
   /** Clock time `tokens` was computed at. */
   at: number;
-  readonly ratePerSecond: number;
-  readonly burst: number;
+  ratePerSecond: number;
+  burst: number;
 }
 
 /** Float error allowed on token counts (when is a bucket full) and on waits, in milliseconds. */
@@ -87,10 +87,17 @@ export function createMemoryLimitStore(options: MemoryLimitStoreOptions): Memory
   const refilled = (bucket: Bucket, now: number): number =>
     Math.min(bucket.burst, bucket.tokens + (Math.max(0, now - bucket.at) * bucket.ratePerSecond) / 1000);
 
+  // Clock time of the last sweep. A bucket fills up only as time passes (a take leaves it short of
+  // its burst), so sweeping again at the same time would find nothing new; and a full bucket
+  // answers as a missing one does, so when it is dropped never changes an answer.
+  let sweptAt = Number.NaN;
   const sweep = (now: number): void => {
-    for (const [key, bucket] of buckets) {
-      if (refilled(bucket, now) < bucket.burst - EPSILON) break;
-      buckets.delete(key);
+    if (now !== sweptAt) {
+      sweptAt = now;
+      for (const [key, bucket] of buckets) {
+        if (refilled(bucket, now) < bucket.burst - EPSILON) break;
+        buckets.delete(key);
+      }
     }
     // Still full: the least recently used goes (see above).
     while (buckets.size >= maxKeys) {
@@ -133,7 +140,15 @@ export function createMemoryLimitStore(options: MemoryLimitStoreOptions): Memory
       let wait = 0;
       if (deficitMs <= TOLERANCE_MS) tokens = Math.max(0, tokens - amount);
       else wait = Math.max(1, Math.ceil(deficitMs - TOLERANCE_MS));
-      buckets.set(key, { tokens, at: now, ratePerSecond, burst });
+      // The same object, moved to the recent end (no allocation per request).
+      if (known === undefined) buckets.set(key, { tokens, at: now, ratePerSecond, burst });
+      else {
+        known.tokens = tokens;
+        known.at = now;
+        known.ratePerSecond = ratePerSecond;
+        known.burst = burst;
+        buckets.set(key, known);
+      }
       return wait;
     },
 

@@ -2,6 +2,7 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { type ASTVisitor, GraphQLError, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql';
 import type { QueryLimits } from '../config.js';
+import { everyRequest } from '../every-request.js';
 
 /**
  * Query-shape limits: what a single GraphQL document may cost us before anything executes.
@@ -75,18 +76,14 @@ const SUGGESTION = / ?Did you mean [^?]*\?/g;
  * ones Apollo's `hideSchemaDetailsFromClientErrors` leaves in variable-coercion errors.
  */
 function errorHygiene(options: { readonly stripSuggestions: boolean }): ApolloServerPlugin<BaseContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didEncounterErrors({ errors }) {
-          for (const error of errors) {
-            if (TOKEN_LIMIT.test(error.message)) error.message = LIMIT_MESSAGES.tokens;
-            else if (options.stripSuggestions) error.message = error.message.replace(SUGGESTION, '');
-          }
-        },
-      };
+  return everyRequest({
+    async didEncounterErrors({ errors }) {
+      for (const error of errors) {
+        if (TOKEN_LIMIT.test(error.message)) error.message = LIMIT_MESSAGES.tokens;
+        else if (options.stripSuggestions) error.message = error.message.replace(SUGGESTION, '');
+      }
     },
-  };
+  });
 }
 
 /** The message of a subscription operation (this API serves queries and mutations over HTTP). */

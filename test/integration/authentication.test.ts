@@ -62,6 +62,19 @@ test('the scheme is case-insensitive (RFC 6750)', async () => {
   expect(result.data!.viewer.subject).toBe('auth0|alice');
 });
 
+// A verified token is found again by its exact header, `Bearer <token>`, without parsing: any
+// other form must still be read (and refused) exactly as the first time.
+test('a verified token in another header form: read as the first time, refused when malformed', async () => {
+  const token = await stack.token('alice');
+  expect((await stack.gql(QUERY, { token })).status).toBe(200);
+  for (const header of [`Bearer  ${token}`, `BEARER ${token}`]) {
+    const result = await stack.gql(QUERY, { token: null, headers: { authorization: header } });
+    expect(result.status).toBe(200);
+    expect(result.data!.viewer.subject).toBe('auth0|alice');
+  }
+  for (const header of [`Bearer ${token} x`, `Bearer ${token}.x`, `Bearer\t${token}`]) await expect401(null, header);
+});
+
 test('a valid token within the clock tolerance is accepted', async () => {
   const result = await stack.gql(QUERY, { token: await stack.token('alice', { ttlSeconds: -2 }) });
   expect(result.status).toBe(200);
