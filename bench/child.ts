@@ -95,13 +95,13 @@ async function main(): Promise<void> {
     });
     // warn: the decision log (info) would write a line per denial to stderr in S4.
     const log = createLogger('warn');
-    // V2 as shipped: large queries (S3-100) execute in the worker, on pools of the same settings
-    // (its upstream calls are not in `upstreamCalls`, which counts this thread's).
+    // V2 as shipped: large queries (S3-100) execute in the worker, on pools of the same settings;
+    // its upstream calls come back as metrics events, counted with this thread's.
     const executor =
       variant === 'V2' && settings.executionWorker
         ? new ExecutionWorker(
             { upstream: settings.upstream, urls: JSON.parse(urls), maxPageSize: Number(maxPageSize), execution: benchExecutionLimits() },
-            { log },
+            { log, metrics: { upstream: () => void upstreamCalls++, denied: () => {}, retried: () => {} } },
           )
         : undefined;
     await executor?.start();
