@@ -196,33 +196,44 @@ export function countSmallRequest(): () => void {
 // first one runs a stretch (and pauses again at the back, if it still has work). Once no smaller
 // request is in flight a pause only leaves the process idle (another large request's first
 // turns count as smaller until its estimate is known, typically well under the pause), so the
-// last one out wakes them all.
+// last one out wakes them all. While anything pauses, a turn is due: a timer is set, or a wake
+// is queued that sets one if it finds smaller requests still in flight. (In the execution
+// worker the count is the main thread's and changes between any two reads of it: each decision
+// below reads it once.)
 const pausing = new Set<() => void>();
 let turnTimer: ReturnType<typeof setTimeout> | undefined;
 let waking = false;
 
 function pauseLarge(resume: () => void): void {
   pausing.add(resume);
-  turnTimer ??= setTimeout(nextLargeTurn, LARGE_BACKOFF_MS);
+  armTurn();
+}
+
+function armTurn(): void {
+  if (pausing.size > 0) turnTimer ??= setTimeout(nextLargeTurn, LARGE_BACKOFF_MS);
 }
 
 function nextLargeTurn(): void {
   turnTimer = undefined;
   // In the execution worker nothing wakes them when the main thread's last one ends: this turn does.
   if (smallRequestsInFlight() === 0) {
-    wakePausing();
+    resumeAll();
     return;
   }
   const first = pausing.values().next();
   if (first.done) return;
   pausing.delete(first.value);
-  if (pausing.size > 0) turnTimer = setTimeout(nextLargeTurn, LARGE_BACKOFF_MS);
+  armTurn();
   first.value();
 }
 
 function wakePausing(): void {
   waking = false;
-  if (smallRequestsInFlight() > 0) return;
+  if (smallRequestsInFlight() > 0) armTurn();
+  else resumeAll();
+}
+
+function resumeAll(): void {
   if (turnTimer !== undefined) clearTimeout(turnTimer);
   turnTimer = undefined;
   const all = [...pausing];

@@ -319,3 +319,43 @@ test('large requests paused for a smaller one take turns: one stretch of one of 
     jest.useRealTimers();
   }
 });
+
+test("a count that changes between two reads (the main thread's, read in the worker) never leaves paused work without a turn", async () => {
+  // In the execution worker the count of smaller requests is the main thread's, in shared memory:
+  // it can change between any two reads in one turn. A turn that read 0, then decided on a second
+  // read that found 1, once left the paused work with no timer and no wake: a large request hung
+  // in the worker until its client gave up (noisy-neighbour run of 2026-12-01 03:27).
+  fakeOnly('setTimeout', 'clearTimeout');
+  const load = Atomics.load;
+  try {
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const { budget: large } = context();
+    large.expect(LARGE_REQUEST_OBJECTS);
+    const { budget: small } = context();
+    await turn();
+    while (large.slicer.admit(1));
+    let resumed = false;
+    const next = large.slicer.later(undefined, 1).then(() => {
+      resumed = true;
+    });
+    for (let i = 0; i < 5; i++) await turn();
+    expect(resumed).toBe(false);
+    // The next read finds no smaller request (the main thread's last one just ended), the one
+    // after it finds one again (the next one just arrived).
+    let reads = 0;
+    Atomics.load = ((array: Int32Array, index: number) => (reads++ === 0 ? 0 : load(array, index))) as typeof Atomics.load;
+    jest.advanceTimersByTime(LARGE_BACKOFF_MS);
+    Atomics.load = load;
+    expect(reads).toBeGreaterThan(0);
+    for (let round = 0; round < 5 && !resumed; round++) {
+      for (let i = 0; i < 5; i++) await turn();
+      jest.advanceTimersByTime(LARGE_BACKOFF_MS);
+    }
+    expect(resumed).toBe(true);
+    await next;
+    small.end();
+  } finally {
+    Atomics.load = load;
+    jest.useRealTimers();
+  }
+});
