@@ -37,7 +37,7 @@ import {
  * are not: a request executed there has no spans for its upstream calls.
  */
 export class ExecutionWorker {
-  private worker: Worker | undefined;
+  private worker: WorkerThread | undefined;
   private started: Promise<void> | undefined;
   private nextId = 1;
   private readonly running = new Map<number, Pending>();
@@ -47,7 +47,12 @@ export class ExecutionWorker {
 
   constructor(
     settings: Omit<WorkerSettings, 'smallRequests'>,
-    private readonly deps: { readonly log: Logger; readonly metrics?: Pick<Metrics, 'denied' | 'upstream' | 'retried'> },
+    private readonly deps: {
+      readonly log: Logger;
+      readonly metrics?: Pick<Metrics, 'denied' | 'upstream' | 'retried'>;
+      /** Starts the thread (tests give a stand-in); by default the worker beside this file. */
+      readonly spawn?: (settings: WorkerSettings) => WorkerThread;
+    },
   ) {
     this.settings = { ...settings, smallRequests: smallRequestCounter() };
   }
@@ -56,7 +61,7 @@ export class ExecutionWorker {
   start(): Promise<void> {
     if (this.closed) return Promise.reject(new Error('execution worker is closed'));
     if (this.started !== undefined) return this.started;
-    const worker = spawn(this.settings);
+    const worker = (this.deps.spawn ?? spawn)(this.settings);
     this.worker = worker;
     this.started = new Promise<void>((resolve, reject) => {
       worker.on('message', (message: FromWorker) => {
@@ -82,44 +87,55 @@ export class ExecutionWorker {
     if (worker === undefined || this.closed) throw new Error('execution worker is closed');
     const id = this.nextId++;
     const post = (message: ToWorker) => worker.postMessage(message);
-    // Abandoned here (deadline, a customer bound): the worker's budget stops too, and aborts its upstream calls.
+    // Abandoned here (deadline, a customer bound): the worker's budget stops too, and aborts its
+    // upstream calls. The request is answered at once with what stopped it, whatever the worker
+    // does next: a client never waits on the worker for a request that is over. The job stays
+    // registered until the worker ends it, to answer its questions and relay its log lines.
     const signal = ctx.budget.signal;
+    let answer!: (outcome: ExecutionOutcome | Error) => void;
+    const answered = new Promise<ExecutionOutcome>((resolve, reject) => {
+      let done = false;
+      answer = (outcome) => {
+        if (done) return;
+        done = true;
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+    });
     const onAbort = () => {
       const error = ctx.budget.stoppedBy;
-      if (error !== null) post({ type: 'abort', id, error: stoppedBy(error) });
+      if (error === null) return;
+      post({ type: 'abort', id, error: stoppedBy(error) });
+      answer({ stopped: stoppedBy(error) });
     };
-    return new Promise<ExecutionOutcome>((resolve, reject) => {
-      this.running.set(id, {
-        ctx,
-        post,
-        settle: (outcome) => {
-          signal.removeEventListener('abort', onAbort);
-          this.running.delete(id);
-          if (outcome instanceof Error) reject(outcome);
-          else resolve(outcome);
-        },
-      });
-      signal.addEventListener('abort', onAbort, { once: true });
-      post({
-        type: 'run',
-        job: {
-          id,
-          source: request.source,
-          operationName: request.operationName,
-          variables: request.variables,
-          principal: ctx.principal,
-          objects,
-          now: ctx.now(),
-          requestId: ctx.telemetry?.requestId ?? null,
-          upstreamHeaders: ctx.telemetry?.upstreamHeaders ?? {},
-          ...(ctx.identity.known === undefined
-            ? {}
-            : { identity: { known: ctx.identity.known, rejection: ctx.identity.rejection ?? null } }),
-          operationNameForLog: request.operationNameForLog,
-        },
-      });
-      if (signal.aborted) onAbort();
+    this.running.set(id, {
+      ctx,
+      post,
+      settle: (outcome) => {
+        signal.removeEventListener('abort', onAbort);
+        this.running.delete(id);
+        answer(outcome);
+      },
     });
+    signal.addEventListener('abort', onAbort, { once: true });
+    post({
+      type: 'run',
+      job: {
+        id,
+        source: request.source,
+        operationName: request.operationName,
+        variables: request.variables,
+        principal: ctx.principal,
+        objects,
+        now: ctx.now(),
+        requestId: ctx.telemetry?.requestId ?? null,
+        upstreamHeaders: ctx.telemetry?.upstreamHeaders ?? {},
+        ...(ctx.identity.known === undefined ? {} : { identity: { known: ctx.identity.known, rejection: ctx.identity.rejection ?? null } }),
+        operationNameForLog: request.operationNameForLog,
+      },
+    });
+    if (signal.aborted) onAbort();
+    return answered;
   }
 
   /** Stops the thread; requests still in it fail. */
@@ -192,7 +208,7 @@ export class ExecutionWorker {
   }
 
   /** The thread is gone: what ran there fails (answered as internal errors), the next request starts a new one. */
-  private lost(worker: Worker, error: Error): void {
+  private lost(worker: WorkerThread, error: Error): void {
     if (this.worker !== worker) return;
     this.worker = undefined;
     this.started = undefined;
@@ -211,6 +227,15 @@ export interface WorkerRequest {
   readonly variables: Record<string, unknown> | undefined;
 }
 
+/** What the executor uses of its thread: a `Worker`, or a stand-in in tests. */
+export interface WorkerThread {
+  postMessage(message: ToWorker, transfer?: readonly ArrayBuffer[]): void;
+  on(event: 'message', listener: (message: FromWorker) => void): unknown;
+  once(event: 'error', listener: (error: Error) => void): unknown;
+  once(event: 'exit', listener: (code: number) => void): unknown;
+  terminate(): Promise<number>;
+}
+
 interface Pending {
   readonly ctx: RequestContext;
   readonly post: (message: ToWorker) => void;
@@ -222,7 +247,7 @@ interface Pending {
  * this file is TypeScript) the TypeScript entry loaded through tsx's loader, which a worker
  * does not inherit from `--import tsx`.
  */
-function spawn(settings: WorkerSettings): Worker {
+function spawn(settings: WorkerSettings): WorkerThread {
   const here = import.meta.url;
   if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), { workerData: settings });
   const tsx = pathToFileURL(
