@@ -57,6 +57,20 @@ function fakeOnly(...faked: (typeof TIMER_APIS)[number][]): void {
   jest.useFakeTimers({ doNotFake: TIMER_APIS.filter((api) => !faked.includes(api)) });
 }
 
+/** A large request whose next list waits for its turn while a smaller request is in flight. */
+async function largePausedBesideSmall() {
+  const { budget: large } = context();
+  large.expect(LARGE_REQUEST_OBJECTS);
+  const { budget: small } = context();
+  await new Promise((resolve) => setImmediate(resolve));
+  while (large.slicer.admit(1));
+  const paused = { resumed: false };
+  const next = large.slicer.later(undefined, 1).then(() => {
+    paused.resumed = true;
+  });
+  return { small, paused, next };
+}
+
 afterEach(() => {
   for (const budget of made.splice(0)) budget.end();
   expect(smallRequestsInFlight()).toBe(0);
@@ -245,26 +259,18 @@ test("a large request's pause ends as soon as no smaller request is in flight, n
   fakeOnly('setTimeout', 'clearTimeout');
   try {
     const turn = () => new Promise((resolve) => setImmediate(resolve));
-    const { budget: large } = context();
-    large.expect(LARGE_REQUEST_OBJECTS);
-    const { budget: small } = context();
-    await turn();
-    while (large.slicer.admit(1));
-    let resumed = false;
-    const next = large.slicer.later(undefined, 1).then(() => {
-      resumed = true;
-    });
+    const { small, paused, next } = await largePausedBesideSmall();
     for (let i = 0; i < 10; i++) await turn();
-    expect(resumed).toBe(false);
+    expect(paused.resumed).toBe(false);
 
     small.end();
     let turns = 0;
-    while (!resumed && turns < 10) {
+    while (!paused.resumed && turns < 10) {
       await turn();
       turns++;
     }
     // One turn to wake, one for the stretch to start; no timer was involved.
-    expect(resumed).toBe(true);
+    expect(paused.resumed).toBe(true);
     expect(turns).toBeLessThanOrEqual(3);
     await next;
     expect(jest.getTimerCount()).toBe(0);
@@ -329,17 +335,9 @@ test("a count that changes between two reads (the main thread's, read in the wor
   const load = Atomics.load;
   try {
     const turn = () => new Promise((resolve) => setImmediate(resolve));
-    const { budget: large } = context();
-    large.expect(LARGE_REQUEST_OBJECTS);
-    const { budget: small } = context();
-    await turn();
-    while (large.slicer.admit(1));
-    let resumed = false;
-    const next = large.slicer.later(undefined, 1).then(() => {
-      resumed = true;
-    });
+    const { small, paused, next } = await largePausedBesideSmall();
     for (let i = 0; i < 5; i++) await turn();
-    expect(resumed).toBe(false);
+    expect(paused.resumed).toBe(false);
     // The next read finds no smaller request (the main thread's last one just ended), the one
     // after it finds one again (the next one just arrived).
     let reads = 0;
@@ -347,11 +345,11 @@ test("a count that changes between two reads (the main thread's, read in the wor
     jest.advanceTimersByTime(LARGE_BACKOFF_MS);
     Atomics.load = load;
     expect(reads).toBeGreaterThan(0);
-    for (let round = 0; round < 5 && !resumed; round++) {
+    for (let round = 0; round < 5 && !paused.resumed; round++) {
       for (let i = 0; i < 5; i++) await turn();
       jest.advanceTimersByTime(LARGE_BACKOFF_MS);
     }
-    expect(resumed).toBe(true);
+    expect(paused.resumed).toBe(true);
     await next;
     small.end();
   } finally {
