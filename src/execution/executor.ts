@@ -92,15 +92,10 @@ export class ExecutionWorker {
     // does next: a client never waits on the worker for a request that is over. The job stays
     // registered until the worker ends it, to answer its questions and relay its log lines.
     const signal = ctx.budget.signal;
+    // The first answer counts (a promise settles once): the abort's, or the worker's.
     let answer!: (outcome: ExecutionOutcome | Error) => void;
     const answered = new Promise<ExecutionOutcome>((resolve, reject) => {
-      let done = false;
-      answer = (outcome) => {
-        if (done) return;
-        done = true;
-        if (outcome instanceof Error) reject(outcome);
-        else resolve(outcome);
-      };
+      answer = (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome));
     });
     const onAbort = () => {
       const error = ctx.budget.stoppedBy;
@@ -229,7 +224,7 @@ export interface WorkerRequest {
 
 /** What the executor uses of its thread: a `Worker`, or a stand-in in tests. */
 export interface WorkerThread {
-  postMessage(message: ToWorker, transfer?: readonly ArrayBuffer[]): void;
+  postMessage(message: ToWorker): void;
   on(event: 'message', listener: (message: FromWorker) => void): unknown;
   once(event: 'error', listener: (error: Error) => void): unknown;
   once(event: 'exit', listener: (code: number) => void): unknown;
