@@ -100,7 +100,13 @@ async function main(): Promise<void> {
     const executor =
       variant === 'V2' && settings.executionWorker
         ? new ExecutionWorker(
-            { upstream: settings.upstream, urls: JSON.parse(urls), maxPageSize: Number(maxPageSize), execution: benchExecutionLimits() },
+            {
+              upstream: settings.upstream,
+              urls: JSON.parse(urls),
+              maxPageSize: Number(maxPageSize),
+              execution: benchExecutionLimits(),
+              nice: settings.executionWorkerNice,
+            },
             { log, metrics: { upstream: () => void upstreamCalls++, denied: () => {}, retried: () => {} } },
           )
         : undefined;

@@ -229,6 +229,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<R
           urls,
           maxPageSize: config.maxPageSize,
           execution: config.execution,
+          nice: config.executionWorkerNice,
         },
         { log, metrics },
       );

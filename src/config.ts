@@ -180,6 +180,9 @@ export const ENV = z.object({
   // Large queries (estimated at 20,000 objects or more) execute in a worker thread with a heap
   // of its own, so building one does not pause every other request (src/execution/executor.ts).
   EXECUTION_WORKER: bool.default(true),
+  // How many nice values below the main thread the worker runs (Linux): on a busy machine the
+  // kernel gives a core to everyone's small requests before a large query. 0: the same priority.
+  EXECUTION_WORKER_NICE: int(0, 19).default(10),
   // Fair sharing: concurrent requests per caller (token subject) and per customer, and a
   // token bucket per caller (sustained requests per second, and the burst it may save up).
   RATE_LIMIT_CALLER_CONCURRENCY: int(1, 10_000).default(8),
@@ -348,6 +351,8 @@ function toConfig(env: Env) {
     },
     /** Large queries execute in a worker thread (src/execution/executor.ts). */
     executionWorker: env.EXECUTION_WORKER,
+    /** Nice values the worker runs below the main thread (src/execution/priority.ts). */
+    executionWorkerNice: env.EXECUTION_WORKER_NICE,
     identityCache: {
       /** How long cached records are served; 0 disables the cache. */
       ttlMs: env.IDENTITY_CACHE_TTL_SECONDS * 1000,

@@ -65,8 +65,10 @@ export class ExecutionWorker {
     this.worker = worker;
     this.started = new Promise<void>((resolve, reject) => {
       worker.on('message', (message: FromWorker) => {
-        if (message.type === 'ready') resolve();
-        else this.receive(message);
+        if (message.type === 'ready') {
+          this.deps.log.info('execution.worker_started', { ...message.priority });
+          resolve();
+        } else this.receive(message);
       });
       worker.once('error', (error) => {
         reject(error);

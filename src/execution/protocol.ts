@@ -6,6 +6,7 @@ import type { IdentityRejection } from '../auth/linking.js';
 import type { Principal } from '../auth/principal.js';
 import type { ExecutionLimits } from '../limits/budget.js';
 import type { UpstreamName, UpstreamSettings } from '../upstream/index.js';
+import type { ThreadPriority } from './priority.js';
 
 /**
  * The messages between the main thread and the execution worker (see `ExecutionWorker`). Every
@@ -21,6 +22,8 @@ export interface WorkerSettings {
   readonly execution: ExecutionLimits;
   /** The main thread's count of smaller requests in flight: large work here steps back for them (see budget.ts). */
   readonly smallRequests: SharedArrayBuffer;
+  /** How many nice values below the main thread the worker runs (`EXECUTION_WORKER_NICE`; 0: the same). */
+  readonly nice: number;
 }
 
 /** One request to execute: an operation the main thread parsed, validated, estimated and admitted. */
@@ -93,7 +96,7 @@ export type WorkerEvent =
 
 /** Worker to main thread. A message costs tens of µs on each side: events ride along with a job's answer, or go in one batch per turn. */
 export type FromWorker =
-  | { readonly type: 'ready' }
+  | { readonly type: 'ready'; readonly priority: ThreadPriority }
   | { readonly type: 'events'; readonly events: readonly WorkerEvent[] }
   | { readonly type: 'done'; readonly id: number; readonly outcome: ExecutionOutcome; readonly events: readonly WorkerEvent[] }
   | { readonly type: 'failed'; readonly id: number; readonly error: string; readonly events: readonly WorkerEvent[] }

@@ -9,6 +9,7 @@ import { groupRepeatedErrors } from '../error-grouping.js';
 import { formatError, logInternalErrors, toFormattedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { followSmallRequests } from '../limits/budget.js';
+import { lowerThreadPriority } from './priority.js';
 import { createAuthorizedSchema } from '../schema.js';
 import { createUpstreams } from '../upstream/index.js';
 import {
@@ -39,6 +40,8 @@ const settings = workerData as WorkerSettings;
 const encoder = new TextEncoder();
 const send = (message: FromWorker) => port.postMessage(message);
 followSmallRequests(settings.smallRequests);
+// Below the main thread: on a busy machine a large query waits for a core, not everyone else.
+const priority = lowerThreadPriority(settings.nice);
 
 // Events wait here for the next job's answer, or the end of this turn, whichever comes first.
 let outbox: WorkerEvent[] = [];
@@ -202,4 +205,4 @@ port.on('message', (message: ToWorker) => {
   }
 });
 
-send({ type: 'ready' });
+send({ type: 'ready', priority });

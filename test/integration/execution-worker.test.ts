@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { ManualClock } from '../../src/clock.js';
@@ -27,6 +29,13 @@ const SMALL = LARGE.replace('first: 100', 'first: 5').replace('Large', 'Small');
 const LARGE_DENIALS = `query Denials($id: ID!) {
   customer(id: $id) { licenses { id assignments { user { id name email } } } }
 }`;
+
+/** A thread's nice value, as the kernel has it (field 19 of /proc/<pid>/task/<tid>/stat). */
+function niceOf(thread: number): number {
+  const stat = readFileSync(`/proc/${process.pid}/task/${thread}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at field 3.
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19 - 3]);
+}
 
 function requestLine(stack: TestStack, result: GqlResult<unknown>): Record<string, unknown> {
   const requestId = result.headers.get('x-request-id');
@@ -76,6 +85,19 @@ describe('large queries execute in the worker', () => {
     expect(result.data?.customer.invoices.edges.length).toBeGreaterThan(0);
     expect(result.data?.customer.invoices.edges[0].node.customer.users.length).toBeGreaterThan(0);
   });
+
+  // Linux only: elsewhere a thread has no priority of its own, and the start-up line says so.
+  (process.platform === 'linux' ? test : test.skip)(
+    'its thread runs EXECUTION_WORKER_NICE (10) nice values below the main thread, which keeps its own',
+    () => {
+      const started = inWorker.logs.find((line) => line.msg === 'execution.worker_started');
+      expect(started).toMatchObject({ level: 'info', thread: expect.any(Number), nice: expect.any(Number) });
+      const main = niceOf(process.pid);
+      expect(niceOf(started!.thread as number)).toBe(Math.min(19, main + 10));
+      expect(started!.nice).toBe(Math.min(19, main + 10));
+      expect(main).toBe(getPriority());
+    },
+  );
 
   test('a query below the threshold executes in place', async () => {
     const result = await inWorker.gql(SMALL, { persona: 'alice', variables: { id: acmeId } });

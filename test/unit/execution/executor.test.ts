@@ -39,7 +39,7 @@ function setup() {
     {
       log: createLogger('info', (line) => lines.push(JSON.parse(line) as Record<string, unknown>)),
       spawn: () => {
-        setImmediate(() => thread.reply({ type: 'ready' }));
+        setImmediate(() => thread.reply({ type: 'ready', priority: { unchanged: 'a stand-in thread' } }));
         return thread;
       },
     },
