@@ -6,6 +6,12 @@ import { getPriority, setPriority } from 'node:os';
  * own: the execution worker lowers its own, so that on a busy machine the kernel gives a core
  * to the main thread (everyone's small requests, `/healthz`) before it gives one to a large
  * query. Lowered relative to the process (never raised, which would need privileges).
+ *
+ * A thread the lowered one creates inherits its nice value. The one such thread that could
+ * matter is libuv's pool (file reads, DNS lookups, WebCrypto's signature checks), shared by the
+ * whole process: it is started by whichever thread uses it first, and in an ES module program,
+ * as this one is, that is the main thread loading its entry point (7 threads before, 11 after),
+ * long before the worker exists. The integration test checks that no other thread is lowered.
  */
 
 /** What `lowerThreadPriority` did, as the start-up log line says it. */

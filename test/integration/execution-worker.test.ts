@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -96,6 +96,12 @@ describe('large queries execute in the worker', () => {
       expect(niceOf(started!.thread as number)).toBe(Math.min(19, main + 10));
       expect(started!.nice).toBe(Math.min(19, main + 10));
       expect(main).toBe(getPriority());
+      // Nothing else in the process is lowered with it (libuv's pool, V8's helper threads, Jest's own).
+      const others = readdirSync(`/proc/${process.pid}/task`)
+        .map(Number)
+        .filter((thread) => thread !== started!.thread);
+      expect(others.length).toBeGreaterThan(4);
+      expect(others.filter((thread) => niceOf(thread) !== main)).toEqual([]);
     },
   );
 
