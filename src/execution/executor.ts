@@ -102,8 +102,9 @@ export class ExecutionWorker {
     const onAbort = () => {
       const error = ctx.budget.stoppedBy;
       if (error === null) return;
-      post({ type: 'abort', id, error: stoppedBy(error) });
-      answer({ stopped: stoppedBy(error) });
+      const stopped = stoppedBy(error);
+      post({ type: 'abort', id, error: stopped });
+      answer({ stopped });
     };
     this.running.set(id, {
       ctx,
